@@ -1,0 +1,150 @@
+"""The HTTP API: a Flask app built around one loaded model.
+
+Routes only translate between HTTP and :class:`~moderation.moderator.Moderator`;
+every failure, 404 and 405 included, has the JSON shape
+``{"error": {"code": ..., "message": ...}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from . import __version__
+from .artefact import load_model
+from .comment import parse_comment
+from .config import Settings, load_settings
+from .errors import (
+    InvalidJSON,
+    MethodNotAllowed,
+    ModerationError,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from .moderator import Moderator
+from .store import connect, migrate, save_decision
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+bp = Blueprint("moderation", __name__)
+_HTTP_ERRORS: dict[int, type[ModerationError]] = {
+    404: NotFound, 405: MethodNotAllowed, 413: PayloadTooLarge, 415: UnsupportedMediaType}
+
+
+def _moderator() -> Moderator:
+    return current_app.extensions["moderation"]  # type: ignore[no-any-return]
+
+
+def _db() -> sqlite3.Connection:
+    if "db" not in g:
+        g.db = connect(current_app.config["SETTINGS"]["database_url"])
+    return g.db  # type: ignore[no-any-return]
+
+
+def _close_db(_: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def _read_json() -> Any:
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("send the comment as JSON with Content-Type: application/json")
+    body = request.get_data(cache=False)  # MAX_CONTENT_LENGTH bounds this read
+    try:
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidJSON("the request body is not valid UTF-8") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise InvalidJSON(f"the request body is not valid JSON: {exc}") from None
+
+
+@bp.post("/v1/moderate")
+def moderate() -> Any:
+    comment = parse_comment(_read_json())
+    result = _moderator().moderate(comment)
+    comment_id = uuid.uuid4().hex
+    if current_app.config["SETTINGS"]["store_comments"]:
+        save_decision(_db(), comment_id, comment, result)
+    return jsonify({"id": comment_id, **result})
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    return jsonify({"status": "ok", "version": __version__})
+
+
+@bp.get("/v1/model")
+def model_info() -> Any:
+    moderator = _moderator()
+    manifest = moderator.loaded.manifest
+    return jsonify({
+        "version": moderator.model_version,
+        "created_at": manifest.get("created_at"),
+        "categories": list(moderator.categories),
+        "thresholds": moderator.thresholds,
+        "metrics": manifest.get("metrics", {}),
+        "data_sources": manifest.get("data_sources", []),
+        "policy_version": moderator.policy_version,
+    })
+
+
+def _error_response(error: ModerationError) -> Any:
+    return jsonify(error.to_dict()), error.status
+
+
+def _http_error(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    error_class = _HTTP_ERRORS.get(status)
+    if error_class is None:
+        error = ModerationError(exc.description or exc.name)
+        error.status, error.code = status, exc.name.lower().replace(" ", "_")
+    else:
+        error = error_class(f"{exc.description}" if status != 413 else
+                            "the request body is larger than the configured limit")
+    response = _error_response(error)
+    if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+        response[0].headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    return response
+
+
+def _unexpected(exc: Exception) -> Any:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return _error_response(ModerationError("internal server error"))
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the service: settings, model, database, routes and error handlers."""
+    settings: Settings = load_settings(config)
+    app = Flask(__name__)
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings["max_request_bytes"]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=settings["log_level"],
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    loaded = load_model(Path(settings["models_dir"]), settings["model_version"] or None)
+    app.extensions["moderation"] = Moderator(loaded, settings)
+    if settings["store_comments"]:
+        conn = connect(settings["database_url"])
+        try:
+            migrate(conn)
+        finally:
+            conn.close()
+    app.register_blueprint(bp)
+    app.teardown_appcontext(_close_db)
+    app.register_error_handler(ModerationError, _error_response)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+    log.info("serving model %s, policy %s", loaded.version, settings.policy_version)
+    return app

@@ -1,0 +1,52 @@
+"""The decision table: model scores and policy checks to accept / flag / reject."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .policy import ACCEPT, FLAG, REJECT, SEVERITY, Check
+
+__all__ = ["Reason", "decide", "model_outcome"]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a comment was not simply accepted: a stable code and a message."""
+
+    code: str
+    action: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The JSON form."""
+        return {"code": self.code, "action": self.action, "message": self.message}
+
+
+def model_outcome(category: str, score: float, thresholds: Mapping[str, float]) -> str:
+    """What one category's score asks for on its own."""
+    if score >= thresholds["reject_at"]:
+        return REJECT
+    if score >= thresholds["flag_at"]:
+        return FLAG
+    return ACCEPT
+
+
+def decide(scores: Mapping[str, float], thresholds: Mapping[str, Mapping[str, float]],
+           checks: Sequence[Check]) -> tuple[str, list[Reason]]:
+    """The most severe outcome of the model and the checks, with every reason for it."""
+    reasons: list[Reason] = []
+    for category, score in scores.items():
+        limits = thresholds[category]
+        action = model_outcome(category, score, limits)
+        if action != ACCEPT:
+            limit = limits["reject_at"] if action == REJECT else limits["flag_at"]
+            reasons.append(Reason(f"model.{category}", action,
+                                  f"{category} score {score:.3f} is at or above the "
+                                  f"{action} threshold {limit:.3f}"))
+    for check in checks:
+        if not check.passed and check.action in (FLAG, REJECT):
+            reasons.append(Reason(check.code, check.action, f"{check.name}: {check.detail}"))
+    reasons.sort(key=lambda r: -SEVERITY[r.action])
+    decision = reasons[0].action if reasons else ACCEPT
+    return decision, reasons

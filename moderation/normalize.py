@@ -1,0 +1,204 @@
+"""Text normalisation shared by the model's features and the word-list checks.
+
+Spammers and abusers dodge filters with look-alike characters, invisible
+characters, leetspeak and spacing. Every step here undoes one such trick, and
+every step can track where each output character came from in the original
+text, so that evidence found in the normalised text can be shown on the text
+the commenter actually wrote.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Normalized", "normalize", "normalize_with_offsets", "fold_line_endings", "count_links"]
+
+# Zero-width, bidi, variation selectors, fillers and C0/C1 controls (tab and
+# newline are kept: they separate words).
+_INVISIBLE = re.compile(
+    "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u034f\u061c"
+    "\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8]+"
+)
+
+# Cyrillic and Greek letters that look like Latin ones (lower case, since the
+# text is lower-cased first; several are look-alikes only in upper case).
+_HOMOGLYPHS = {
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j",
+    "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "ɡ": "g",
+    "α": "a", "β": "b", "γ": "y", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "η": "n",
+}  # fmt: skip
+_HOMOGLYPH_TABLE = str.maketrans(_HOMOGLYPHS)
+_LEET_TABLE = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
+                             "@": "a", "$": "s", "!": "i", "|": "l", "€": "e"})  # fmt: skip
+
+_WORD = re.compile(r"\w+")
+_LATIN = re.compile(r"[a-z]")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}")
+_URL = re.compile(
+    r"(?:(?:https?|hxxps?)://|www\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]]"
+    r"|\b(?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|io|co|ru|shop|xyz|top|online|site|store"
+    r"|club|me|uk|de|fr|ly|gl|cc|tk|ml|ga|cf|gq|app|dev|pro|vip|win|bet|live|link"
+    r"|click|buzz|fun|icu|cn|pw|ws|tv|eu)\b(?:/[^\s<>\"']*[^\s<>\"'.,;:!?)\]])?"
+)
+_PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().-]{6,}\d(?!\w)")
+_DATE_LIKE = re.compile(r"\d{4}\s*[-/.]\s*\d{1,4}(?:\s*[-/.]\s*\d{1,2})?")
+_SPACED = re.compile(
+    r"(?<!\w)[a-z](?: [a-z]){3,}(?!\w)|(?<!\w)[a-z](?:[.\-_*·][a-z]){2,}[.\-_*·]?(?!\w)"
+)
+_LEET_TOKEN = re.compile(r"[a-z0-9@$!|€]*[a-z][a-z0-9@$!|€]*")
+_LEET_INSIDE = re.compile(r"[a-z][0-9@$!|€]+[a-z]|^[0-9@$!|€]+[a-z]+[0-9@$!|€]")
+_REPEAT = re.compile(r"([^\W\d_]|[!?.*])\1{2,}")
+_SPACE = re.compile(r"\s+")
+
+
+def fold_line_endings(text: str) -> str:
+    """CRLF and lone CR become LF, so lengths count one character per line break."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Normalised text plus, per character, the original span it came from."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map the normalised slice [start, end) back to a slice of the original."""
+        return self.starts[start], self.ends[end - 1]
+
+
+class _Buffer:
+    """A string being rewritten, optionally with per-character source spans."""
+
+    def __init__(self, text: str, track: bool) -> None:
+        self.text = text
+        self.starts: list[int] | None = list(range(len(text))) if track else None
+        self.ends: list[int] | None = list(range(1, len(text) + 1)) if track else None
+
+    def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> None:
+        """Replace each match; new characters map to the whole matched span."""
+        if self.starts is None or self.ends is None:
+            self.text = pattern.sub(repl, self.text)
+            return
+        pieces: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        last = 0
+        for match in pattern.finditer(self.text):
+            new = repl(match)
+            a, b = match.span()
+            pieces.append(self.text[last:a])
+            starts += self.starts[last:a]
+            ends += self.ends[last:a]
+            if len(new) == b - a:  # one-for-one: keep each character's own span
+                starts += self.starts[a:b]
+                ends += self.ends[a:b]
+            elif new:
+                starts += [self.starts[a]] * len(new)
+                ends += [self.ends[b - 1]] * len(new)
+            pieces.append(new)
+            last = b
+        pieces.append(self.text[last:])
+        starts += self.starts[last:]
+        ends += self.ends[last:]
+        self.text, self.starts, self.ends = "".join(pieces), starts, ends
+
+
+def _nfkc(buf: _Buffer) -> None:
+    # Normalise one base character with its combining marks at a time, so
+    # that every output character can be traced to its cluster.
+    if unicodedata.is_normalized("NFKC", buf.text):
+        return
+    buf.sub(re.compile(r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*",
+                       re.S), lambda m: unicodedata.normalize("NFKC", m.group()))
+
+
+def _lower(buf: _Buffer) -> None:
+    lowered = buf.text.lower()
+    if len(lowered) != len(buf.text):  # e.g. "İ" lowers to two characters
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in buf.text)
+    buf.text = lowered
+
+
+def _fold_homoglyphs(buf: _Buffer) -> None:
+    letters = [c for c in buf.text if c.isalpha()]
+    mostly_latin = sum(c.isascii() for c in letters) * 2 > len(letters)
+
+    def fold(m: re.Match[str]) -> str:
+        word = m.group()
+        folded = word.translate(_HOMOGLYPH_TABLE)
+        if folded == word:
+            return word
+        # Mixed-script words are disguises; an all-look-alike word is one too
+        # when the text around it is Latin. A Russian sentence stays Russian.
+        if _LATIN.search(word) or (mostly_latin and folded.isascii()):
+            return folded
+        return word
+
+    buf.sub(_WORD, fold)
+
+
+def _placeholder_url(m: re.Match[str]) -> str:
+    url = re.sub(r"^(?:(?:https?|hxxps?)://)?(?:www\.)?", "", m.group())
+    domain = re.split(r"[/?#:]", url, maxsplit=1)[0].strip(".")
+    token = re.sub(r"[^a-z0-9]+", "_", domain).strip("_")
+    return f" _url_ dom_{token} " if token else " _url_ "
+
+
+def _placeholder_phone(m: re.Match[str]) -> str:
+    digits = sum(c.isdigit() for c in m.group())
+    if digits < 8 or digits > 15 or _DATE_LIKE.fullmatch(m.group().strip()):
+        return m.group()
+    return " _phone_ "
+
+
+def _unspace(m: re.Match[str]) -> str:
+    return re.sub(r"[ .\-_*·]", "", m.group())
+
+
+def _unleet(m: re.Match[str]) -> str:
+    token = m.group()
+    return token.translate(_LEET_TABLE) if _LEET_INSIDE.search(token) else token
+
+
+def _run(text: str, track: bool) -> _Buffer:
+    buf = _Buffer(text, track)
+    _nfkc(buf)
+    buf.sub(_INVISIBLE, lambda m: "")
+    _lower(buf)
+    _fold_homoglyphs(buf)
+    buf.sub(_EMAIL, lambda m: " _email_ ")
+    buf.sub(_URL, _placeholder_url)
+    buf.sub(_PHONE, _placeholder_phone)
+    buf.sub(_SPACED, _unspace)
+    buf.sub(_LEET_TOKEN, _unleet)
+    buf.sub(_REPEAT, lambda m: m.group(1) * 2)
+    buf.sub(_SPACE, lambda m: " ")
+    # Trim without losing the offset bookkeeping.
+    buf.sub(re.compile(r"^ | $"), lambda m: "")
+    return buf
+
+
+def normalize(text: str) -> str:
+    """Normalise ``text`` for features and word-list matching."""
+    return _run(text, track=False).text
+
+
+def normalize_with_offsets(text: str) -> Normalized:
+    """Normalise ``text`` and keep, per character, its span in ``text``."""
+    buf = _run(text, track=True)
+    assert buf.starts is not None and buf.ends is not None
+    return Normalized(buf.text, tuple(buf.starts), tuple(buf.ends))
+
+
+def count_links(normalised: str) -> int:
+    """Links found by :func:`normalize` (each became a ``_url_`` placeholder)."""
+    return len(re.findall(r"(?<!\w)_url_(?!\w)", normalised))
