@@ -16,7 +16,8 @@ from pathlib import Path
 
 from .errors import InputFileError
 
-__all__ = ["Row", "SOURCES", "Source", "load_training_data", "load_source", "DATA_DIR_ENV"]
+__all__ = ["Row", "SOURCES", "Source", "iter_labelled", "load_training_data", "load_source",
+           "DATA_DIR_ENV"]
 
 DATA_DIR_ENV = "MODERATION_DATA_DIR"
 csv.field_size_limit(1 << 24)
@@ -43,35 +44,39 @@ class Source:
     load: Callable[[Path], Iterator[Row]]
 
 
-def _read_csv(path: Path, **kwargs: object) -> Iterator[dict[str, str]]:
+def _read_csv(path: Path, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL
+              ) -> Iterator[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as fh:
-        yield from csv.DictReader(fh, **kwargs)  # type: ignore[arg-type]
+        yield from csv.DictReader(fh, delimiter=delimiter, quoting=quoting)  # type: ignore[call-overload]
+
+
+def iter_labelled(path: Path) -> Iterator[tuple[str, dict[str, int]]]:
+    """``(text, labels)`` from a JSONL file of ``{"text": ..., "labels": {...}}`` rows."""
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                text, labels = record["text"], record["labels"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise InputFileError(f"{Path(path).name}: expected a JSON object with 'text' "
+                                     "and 'labels'", line=number) from None
+            if not isinstance(text, str) or not isinstance(labels, dict) or not all(
+                    v in (0, 1) for v in labels.values()):
+                raise InputFileError(f"{Path(path).name}: 'text' must be a string and "
+                                     "'labels' 0/1 values", line=number)
+            yield text, {k: int(v) for k, v in labels.items()}
 
 
 def load_training_data(folder: Path) -> list[Row]:
     """Our own corpus: every ``*.jsonl`` in ``folder``; ``*_test.jsonl`` rows are group "test"."""
-    rows: list[Row] = []
     files = sorted(Path(folder).glob("*.jsonl"))
     if not files:
         raise InputFileError(f"no *.jsonl files in {folder}")
-    for path in files:
-        group = "test" if path.stem.endswith("_test") else ""
-        with open(path, encoding="utf-8") as fh:
-            for number, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                    text, labels = record["text"], record["labels"]
-                except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                    raise InputFileError(f"{path.name}: {exc}", line=number) from None
-                if not isinstance(text, str) or not isinstance(labels, dict) or not all(
-                        v in (0, 1) for v in labels.values()):
-                    raise InputFileError(f"{path.name}: text must be a string and labels 0/1",
-                                         line=number)
-                rows.append(Row(text, {k: int(v) for k, v in labels.items()},
-                                f"training_data/{path.name}", group))
-    return rows
+    return [Row(text, labels, f"training_data/{path.name}",
+                "test" if path.stem.endswith("_test") else "")
+            for path in files for text, labels in iter_labelled(path)]
 
 
 def _youtube(folder: Path) -> Iterator[Row]:

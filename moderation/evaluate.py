@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from .datasets import iter_labelled
 from .errors import InputFileError
 from .metrics import category_metrics
 from .moderator import Moderator
@@ -13,31 +13,13 @@ from .moderator import Moderator
 __all__ = ["evaluate_file"]
 
 
-def _read_labelled(path: Path) -> tuple[list[str], list[dict[str, int]]]:
-    texts, labels = [], []
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                text, row_labels = record["text"], record["labels"]
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise InputFileError("expected a JSON object with 'text' and 'labels'",
-                                     number) from None
-            if not isinstance(text, str) or not isinstance(row_labels, dict) or not all(
-                    v in (0, 1) for v in row_labels.values()):
-                raise InputFileError("'text' must be a string and 'labels' 0/1 values", number)
-            texts.append(text)
-            labels.append(row_labels)
-    if not texts:
-        raise InputFileError(f"{path}: no rows")
-    return texts, labels
-
-
 def evaluate_file(moderator: Moderator, path: Path) -> dict[str, Any]:
     """Per category: ROC AUC, average precision and F1 at the served thresholds."""
-    texts, labels = _read_labelled(path)
+    rows = list(iter_labelled(path))
+    if not rows:
+        raise InputFileError(f"{path}: no rows")
+    texts = [text for text, _ in rows]
+    labels = [row_labels for _, row_labels in rows]
     scores = moderator.loaded.model.predict_proba(texts)
     report: dict[str, Any] = {}
     for j, category in enumerate(moderator.categories):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
 __all__ = ["category_metrics", "choose_thresholds", "REJECT_PRECISION", "FLAG_RECALL",
@@ -25,7 +26,7 @@ def _f1_at(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, flo
             "positive_rate": round(float(predicted.mean()) if len(y) else 0.0, 4)}
 
 
-def category_metrics(y_true: Sequence[int], scores: Sequence[float],
+def category_metrics(y_true: Sequence[int], scores: ArrayLike,
                      thresholds: dict[str, float]) -> dict[str, object]:
     """ROC AUC, average precision, and precision/recall/F1 at flag and reject thresholds."""
     y = np.asarray(y_true, dtype=np.int64)
@@ -41,7 +42,7 @@ def category_metrics(y_true: Sequence[int], scores: Sequence[float],
     }
 
 
-def choose_thresholds(y_true: Sequence[int], scores: Sequence[float], *,
+def choose_thresholds(y_true: Sequence[int], scores: ArrayLike, *,
                       reject_precision: float = REJECT_PRECISION,
                       flag_recall: float = FLAG_RECALL,
                       flag_precision: float = FLAG_PRECISION) -> dict[str, float]:
