@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from . import __version__
@@ -31,7 +30,7 @@ from .errors import (
     UnsupportedMediaType,
 )
 from .moderator import Moderator
-from .store import connect, migrate, save_decision
+from .store import migrate, open_engine, save_decision
 
 __all__ = ["create_app"]
 
@@ -43,18 +42,6 @@ _HTTP_ERRORS: dict[int, type[ModerationError]] = {
 
 def _moderator() -> Moderator:
     return current_app.extensions["moderation"]  # type: ignore[no-any-return]
-
-
-def _db() -> sqlite3.Connection:
-    if "db" not in g:
-        g.db = connect(current_app.config["SETTINGS"]["database_url"])
-    return g.db  # type: ignore[no-any-return]
-
-
-def _close_db(_: BaseException | None = None) -> None:
-    db = g.pop("db", None)
-    if db is not None:
-        db.close()
 
 
 def _read_json() -> Any:
@@ -75,7 +62,7 @@ def moderate() -> Any:
     result = _moderator().moderate(comment)
     comment_id = uuid.uuid4().hex
     if current_app.config["SETTINGS"]["store_comments"]:
-        save_decision(_db(), comment_id, comment, result)
+        save_decision(current_app.extensions["moderation_engine"], comment_id, comment, result)
     return jsonify({"id": comment_id, **result})
 
 
@@ -136,13 +123,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     loaded = load_model(Path(settings["models_dir"]), settings["model_version"] or None)
     app.extensions["moderation"] = Moderator(loaded, settings)
     if settings["store_comments"]:
-        conn = connect(settings["database_url"])
-        try:
-            migrate(conn)
-        finally:
-            conn.close()
+        engine = open_engine(settings["database_url"])
+        migrate(engine)
+        app.extensions["moderation_engine"] = engine
     app.register_blueprint(bp)
-    app.teardown_appcontext(_close_db)
     app.register_error_handler(ModerationError, _error_response)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

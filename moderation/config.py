@@ -106,7 +106,8 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("database_url", "sqlite:///moderation.db",
-            "Where decisions are stored: sqlite:///relative/path.db or sqlite:////absolute.db.",
+            "Where decisions are stored: sqlite:///relative/path.db, sqlite:////absolute.db, "
+            "postgresql+psycopg://user@host/db or mysql+pymysql://user@host/db.",
             _as_str),
     Setting("models_dir", DEFAULT_MODELS_DIR, "Folder holding model versions and CURRENT.",
             _as_str),

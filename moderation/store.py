@@ -1,119 +1,177 @@
-"""Storage of moderated comments and their decisions (SQLite, WAL mode).
+"""Storage of moderated comments and their decisions, through SQLAlchemy Core.
 
-The schema is built by migrations: registered functions, each applied in its
-own transaction and recorded in ``schema_migrations``.
+SQLite (WAL mode) is the embedded default; PostgreSQL and MariaDB/MySQL work
+with the same code. The schema is built by migrations: registered functions,
+each applied in its own transaction and recorded in ``schema_migrations``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
-import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
 from .errors import ConfigError
 
-__all__ = ["connect", "migrate", "save_decision", "get_decision", "sqlite_path", "MIGRATIONS"]
+__all__ = ["open_engine", "migrate", "save_decision", "get_decision", "utcnow", "metadata",
+           "comments", "schema_migrations", "MIGRATIONS"]
 
-MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = []
+metadata = MetaData()
+schema_migrations = Table(
+    "schema_migrations", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("applied_at", DateTime, nullable=False),
+)
+comments = Table(
+    "comments", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("created_at", DateTime, nullable=False, index=True),
+    Column("content", Text, nullable=False),
+    Column("author_name", Text), Column("author_email", Text), Column("author_url", Text),
+    Column("author_ip", String(64)), Column("user_agent", Text),
+    Column("post_id", String(255)), Column("parent_id", String(255)), Column("permalink", Text),
+    Column("decision", String(10), nullable=False, index=True),
+    Column("scores", Text, nullable=False), Column("reasons", Text, nullable=False),
+    Column("checks", Text, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("policy_version", String(64), nullable=False),
+)
+_DECISIONS = ("accept", "flag", "reject")
+
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = []
 
 
-def _migration(func: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
+def _migration(func: Callable[[Connection], None]) -> Callable[[Connection], None]:
     MIGRATIONS.append((func.__name__, func))
     return func
 
 
 @_migration
-def m001_comments(conn: sqlite3.Connection) -> None:
-    conn.execute("""
-        CREATE TABLE comments (
-            id TEXT PRIMARY KEY,
-            created_at TEXT NOT NULL,
-            content TEXT NOT NULL,
-            author_name TEXT, author_email TEXT, author_url TEXT, author_ip TEXT,
-            user_agent TEXT, post_id TEXT, parent_id TEXT, permalink TEXT,
-            decision TEXT NOT NULL CHECK (decision IN ('accept', 'flag', 'reject')),
-            scores TEXT NOT NULL, reasons TEXT NOT NULL, checks TEXT NOT NULL,
-            model_version TEXT NOT NULL, policy_version TEXT NOT NULL
-        )""")
-    conn.execute("CREATE INDEX comments_created_at ON comments (created_at)")
-    conn.execute("CREATE INDEX comments_decision ON comments (decision)")
+def m001_comments(conn: Connection) -> None:
+    comments.create(conn)
 
 
-def sqlite_path(url: str) -> str:
-    """The file path in a ``sqlite:///path`` URL (four slashes for an absolute path)."""
-    if url in ("sqlite://", "sqlite:///:memory:"):
-        return ":memory:"
-    if not url.startswith("sqlite:///"):
-        raise ConfigError(f"database_url {url!r}: only sqlite:///path URLs are supported")
-    return url[len("sqlite:///"):]
+def utcnow() -> _dt.datetime:
+    """Now in UTC, without tzinfo (stored the same way on every database)."""
+    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
 
 
-def connect(url: str) -> sqlite3.Connection:
-    """Open the database with WAL journaling and a busy timeout for concurrent writers."""
-    path = sqlite_path(url)
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    return conn
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy, not pysqlite, starts transactions
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the lock up front, so two processes never deadlock
+        # upgrading read locks; WAL keeps readers unblocked.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def migrate(conn: sqlite3.Connection) -> list[str]:
+def open_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get WAL mode and their folder created."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"database_url {url!r} is not a database URL") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ConfigError(f"database_url {url!r}: no driver installed ({exc})") from None
+    if parsed.get_backend_name() == "sqlite":
+        _sqlite_setup(engine)
+    return engine
+
+
+_LOCKS = {  # session-level locks that serialise concurrent migrators (several workers)
+    "postgresql": ("SELECT pg_advisory_lock(724130)", "SELECT pg_advisory_unlock(724130)"),
+    "mysql": ("SELECT GET_LOCK('moderation_migrate', 60)",
+              "SELECT RELEASE_LOCK('moderation_migrate')"),
+    "mariadb": ("SELECT GET_LOCK('moderation_migrate', 60)",
+                "SELECT RELEASE_LOCK('moderation_migrate')"),
+}
+
+
+def migrate(engine: Engine) -> list[str]:
     """Apply every migration not yet recorded; returns the names applied."""
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
-                 "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     applied = []
-    for name, func in MIGRATIONS:
-        conn.execute("BEGIN IMMEDIATE")  # serialises concurrent starters
+    # SQLite needs no extra lock: each transaction starts with BEGIN IMMEDIATE.
+    lock, unlock = _LOCKS.get(engine.dialect.name, (None, None))
+    with engine.connect() as conn:
+        if lock:
+            conn.execute(text(lock))
+            conn.commit()
         try:
-            done = conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?",
-                                (name,)).fetchone()
-            if not done:
-                func(conn)
-                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, _now()))
-                applied.append(name)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            with conn.begin():
+                schema_migrations.create(conn, checkfirst=True)
+            for name, func in MIGRATIONS:
+                with conn.begin():
+                    done = conn.execute(select(schema_migrations.c.name).where(
+                        schema_migrations.c.name == name)).first()
+                    if done is None:
+                        func(conn)
+                        conn.execute(insert(schema_migrations).values(name=name,
+                                                                      applied_at=utcnow()))
+                        applied.append(name)
+        finally:
+            if unlock:
+                conn.rollback()
+                conn.execute(text(unlock))
+                conn.commit()
     return applied
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
 _COMMENT_COLUMNS = ("content", "author_name", "author_email", "author_url", "author_ip",
                     "user_agent", "post_id", "parent_id", "permalink")
 
 
-def save_decision(conn: sqlite3.Connection, comment_id: str, comment: Mapping[str, Any],
+def save_decision(engine: Engine, comment_id: str, comment: Mapping[str, Any],
                   result: Mapping[str, Any]) -> None:
     """Store a comment and its decision in one transaction (all or nothing)."""
+    if result["decision"] not in _DECISIONS:
+        raise ValueError(f"invalid decision {result['decision']!r}")
     row = {
-        "id": comment_id, "created_at": _now(),
+        "id": comment_id, "created_at": utcnow(),
         **{c: comment.get(c) for c in _COMMENT_COLUMNS},
         "decision": result["decision"],
         "scores": json.dumps(result["scores"]), "reasons": json.dumps(result["reasons"]),
         "checks": json.dumps(result["checks"]),
         "model_version": result["model_version"], "policy_version": result["policy_version"],
     }
-    columns = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    with conn:
-        conn.execute("BEGIN")
-        conn.execute(f"INSERT INTO comments ({columns}) VALUES ({marks})", list(row.values()))
+    with engine.begin() as conn:
+        conn.execute(insert(comments).values(**row))
 
 
-def get_decision(conn: sqlite3.Connection, comment_id: str) -> dict[str, Any] | None:
+def get_decision(engine: Engine, comment_id: str) -> dict[str, Any] | None:
     """A stored comment and its decision, or ``None``."""
-    row = conn.execute("SELECT * FROM comments WHERE id = ?", (comment_id,)).fetchone()
+    with engine.connect() as conn:
+        row = conn.execute(select(comments).where(comments.c.id == comment_id)).mappings().first()
     if row is None:
         return None
     data = dict(row)

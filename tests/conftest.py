@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from moderation.api import create_app
 from moderation.artefact import load_model, save_model, write_current
@@ -106,3 +108,40 @@ def app(settings_overrides: dict[str, object], monkeypatch: pytest.MonkeyPatch):
 def client(app):
     """Flask test client."""
     return app.test_client()
+
+
+# Server URLs come from the environment (.ci/run sets them); a database whose
+# URL is unset is skipped, so a laptop without servers still runs the rest.
+SERVER_URLS = {"postgresql": "MODERATION_TEST_POSTGRES_URL",
+               "mariadb": "MODERATION_TEST_MYSQL_URL"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def database_url(request, tmp_path):
+    """A fresh, empty database on each backend; dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    base = os.environ.get(SERVER_URLS[request.param])
+    if not base:
+        pytest.skip(f"{SERVER_URLS[request.param]} is not set")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if request.param == "postgresql":
+            conn.execute(text(f"CREATE SCHEMA {name}"))
+        else:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    if request.param == "postgresql":
+        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{name}"
+    else:
+        url = base.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            if request.param == "postgresql":
+                conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
+            else:
+                conn.execute(text(f"DROP DATABASE {name}"))
+        admin.dispose()

@@ -1,59 +1,98 @@
-import sqlite3
+import multiprocessing
 
 import pytest
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from moderation.errors import ConfigError
-from moderation.store import MIGRATIONS, connect, get_decision, migrate, save_decision, sqlite_path
+from moderation.store import (
+    MIGRATIONS,
+    comments,
+    get_decision,
+    migrate,
+    open_engine,
+    save_decision,
+    schema_migrations,
+)
 
 RESULT = {"decision": "flag", "scores": {"spam": 0.7}, "reasons": [{"code": "model.spam"}],
           "checks": [], "model_version": "m1", "policy_version": "p1"}
 
 
 @pytest.fixture
-def conn(tmp_path):
-    conn = connect(f"sqlite:///{tmp_path / 'sub' / 'm.db'}")
-    migrate(conn)
-    yield conn
-    conn.close()
+def engine(database_url):
+    engine = open_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
 
 
-def test_migrations_apply_once_and_are_recorded(tmp_path):
-    conn = connect(f"sqlite:///{tmp_path / 'm.db'}")
-    assert migrate(conn) == [name for name, _ in MIGRATIONS]
-    assert migrate(conn) == []
-    names = [r[0] for r in conn.execute("SELECT name FROM schema_migrations")]
+def test_migrations_apply_once_and_are_recorded(database_url):
+    engine = open_engine(database_url)
+    assert migrate(engine) == [name for name, _ in MIGRATIONS]
+    assert migrate(engine) == []
+    with engine.connect() as conn:
+        names = [r[0] for r in conn.execute(select(schema_migrations.c.name))]
     assert names == [name for name, _ in MIGRATIONS]
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert {"comments", "schema_migrations"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
 
 
-def test_save_and_read_back(conn):
-    save_decision(conn, "abc", {"content": "hello", "author_email": "a@b.org"}, RESULT)
-    row = get_decision(conn, "abc")
-    assert row["content"] == "hello" and row["decision"] == "flag"
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    engine = open_engine(f"sqlite:///{tmp_path / 'sub' / 'm.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    engine.dispose()
+
+
+def test_save_and_read_back(engine):
+    comment = {"content": "hello ünïcode ✓", "author_email": "a@b.org", "post_id": "7"}
+    save_decision(engine, "abc", comment, RESULT)
+    row = get_decision(engine, "abc")
+    assert row["content"] == "hello ünïcode ✓" and row["decision"] == "flag"
     assert row["scores"] == {"spam": 0.7} and row["reasons"] == [{"code": "model.spam"}]
-    assert get_decision(conn, "missing") is None
+    assert row["post_id"] == "7" and row["created_at"] is not None
+    assert get_decision(engine, "missing") is None
 
 
-def test_a_failed_write_leaves_no_row(conn):
-    with pytest.raises(sqlite3.IntegrityError):
-        save_decision(conn, "bad", {"content": "x"}, {**RESULT, "decision": "maybe"})
-    save_decision(conn, "dup", {"content": "x"}, RESULT)
-    with pytest.raises(sqlite3.IntegrityError):
-        save_decision(conn, "dup", {"content": "y"}, RESULT)
-    rows = conn.execute("SELECT id, content FROM comments").fetchall()
+def test_a_failed_write_leaves_no_row(engine):
+    with pytest.raises(ValueError, match="invalid decision"):
+        save_decision(engine, "bad", {"content": "x"}, {**RESULT, "decision": "maybe"})
+    save_decision(engine, "dup", {"content": "x"}, RESULT)
+    with pytest.raises(IntegrityError):
+        save_decision(engine, "dup", {"content": "y"}, RESULT)
+    with pytest.raises(IntegrityError):  # NOT NULL content: the insert fails as a whole
+        save_decision(engine, "null", {"content": None}, RESULT)
+    with engine.connect() as conn:
+        rows = conn.execute(select(comments.c.id, comments.c.content)).all()
     assert [tuple(r) for r in rows] == [("dup", "x")]
-    assert not conn.in_transaction
 
 
-@pytest.mark.parametrize(("url", "path"), [
-    ("sqlite:///moderation.db", "moderation.db"),
-    ("sqlite:////var/lib/m.db", "/var/lib/m.db"),
-    ("sqlite://", ":memory:"),
+def _migrate_in_child(url: str, queue: multiprocessing.Queue) -> None:
+    engine = open_engine(url)
+    queue.put(migrate(engine))
+    engine.dispose()
+
+
+def test_concurrent_migrators_apply_each_migration_once(database_url):
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=_migrate_in_child, args=(database_url, queue))
+               for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    results = [queue.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    applied = [name for result in results for name in result]
+    assert sorted(applied) == sorted(name for name, _ in MIGRATIONS)
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("not a url", "is not a database URL"),
+    ("oracle+nosuchdriver://x/y", "no driver installed"),
 ])
-def test_sqlite_urls(url, path):
-    assert sqlite_path(url) == path
-
-
-def test_other_databases_are_a_clear_config_error():
-    with pytest.raises(ConfigError, match="only sqlite"):
-        sqlite_path("postgresql://localhost/test")
+def test_bad_database_urls_are_config_errors(url, message):
+    with pytest.raises(ConfigError, match=message):
+        open_engine(url)
