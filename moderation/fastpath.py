@@ -20,7 +20,9 @@ using scikit-learn.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -34,6 +36,9 @@ log = logging.getLogger(__name__)
 # Words seen before are the common case (language is Zipfian): remembering each
 # word's character n-gram ids skips slicing and looking them up again.
 _WORD_CACHE_SIZE = 200_000
+# Texts scored together per step: enough to amortise numpy's per-call cost,
+# few enough that the n-gram id arrays stay a few megabytes.
+_CHUNK = 256
 
 
 class _Block:
@@ -45,8 +50,14 @@ class _Block:
         idf = getattr(vectoriser, "idf_", None) if getattr(vectoriser, "use_idf", False) else None
         self.idf = None if idf is None else np.asarray(idf, dtype=np.float64)
         weights = np.asarray(coef, dtype=np.float64)
-        # Folding idf into the weights leaves one gather per text instead of two.
-        self.weights = weights if self.idf is None else weights * self.idf[:, None]
+        if self.idf is not None:
+            weights = weights * self.idf[:, None]
+        # One row per term: idf * coef for each category, then idf itself (for the
+        # norm). A single gather per text fetches both; the table is too large for
+        # the CPU caches, so each extra random look-up costs.
+        idf_column = np.ones(len(weights)) if self.idf is None else self.idf
+        self.table = np.ascontiguousarray(np.column_stack([weights, idf_column]))
+        self.categories = weights.shape[1]
         self.sublinear = bool(getattr(vectoriser, "sublinear_tf", False))
         self.binary = bool(vectoriser.binary)
         self.norm: str | None = getattr(vectoriser, "norm", None)
@@ -77,32 +88,38 @@ class _Block:
 
     def scores(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """This block's contribution to the raw scores, one row per text."""
-        n = len(texts)
-        per_text = [self.ids(t) for t in texts]
-        lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=n)
-        flat = np.fromiter((i for ids in per_text for i in ids), dtype=np.int64,
-                           count=int(lengths.sum()))
-        out = np.zeros((n, self.weights.shape[1]), dtype=np.float64)
-        if flat.size == 0:
+        n, k = len(texts), self.categories
+        counted = [Counter(self.ids(t)) for t in texts]  # Counter counts in C
+        lengths = np.fromiter(map(len, counted), dtype=np.int64, count=n)
+        total = int(lengths.sum())
+        out = np.zeros((n, k), dtype=np.float64)
+        if total == 0:
             return out
-        docs = np.repeat(np.arange(n, dtype=np.int64), lengths)
-        # Count each (text, term) pair once: sort-based, no Python dict per text.
-        pairs, counts = np.unique(docs * self.weights.shape[0] + flat, return_counts=True)
-        doc, term = np.divmod(pairs, self.weights.shape[0])
-        tf = np.ones(len(counts)) if self.binary else counts.astype(np.float64)
+        term = np.fromiter(chain.from_iterable(counted), dtype=np.int64, count=total)
+        tf = np.fromiter(chain.from_iterable(c.values() for c in counted), dtype=np.float64,
+                         count=total)
+        if self.binary:
+            tf[:] = 1.0
         if self.sublinear:
             tf = np.log(tf) + 1.0
-        if self.norm is not None:
-            value = tf if self.idf is None else tf * self.idf[term]
-            if self.norm == "l2":
-                norms = np.sqrt(np.bincount(doc, weights=value * value, minlength=n))
-            else:
-                norms = np.bincount(doc, weights=np.abs(value), minlength=n)
-            tf = tf / norms[doc]
-        contributions = tf[:, None] * self.weights[term]
-        for j in range(out.shape[1]):
-            out[:, j] = np.bincount(doc, weights=contributions[:, j], minlength=n)
+        rows = self.table[term]
+        value = tf * rows[:, k]  # the tf-idf entries, whose norm scales the text's scores
+        if n == 1:  # one comment, the API's case: plain dot products, no bookkeeping
+            out[0] = (tf @ rows[:, :k]) / self._norm(value)
+            return out
+        doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        if self.norm == "l2":
+            tf = tf / np.sqrt(np.bincount(doc, weights=value * value, minlength=n))[doc]
+        elif self.norm == "l1":
+            tf = tf / np.bincount(doc, weights=np.abs(value), minlength=n)[doc]
+        for j in range(k):
+            out[:, j] = np.bincount(doc, weights=tf * rows[:, j], minlength=n)
         return out
+
+    def _norm(self, value: NDArray[np.float64]) -> float:
+        if self.norm == "l2":
+            return float(np.sqrt(value @ value))
+        return float(np.abs(value).sum()) if self.norm == "l1" else 1.0
 
 
 class CompiledScorer:
@@ -115,8 +132,10 @@ class CompiledScorer:
     def decision_function(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """One row of raw scores per text, one column per category."""
         total = np.zeros((len(texts), self.intercept.shape[0]), dtype=np.float64)
-        for block in self.blocks:
-            total += block.scores(texts)
+        for start in range(0, len(texts), _CHUNK):
+            chunk = texts[start:start + _CHUNK]
+            for block in self.blocks:
+                total[start:start + len(chunk)] += block.scores(chunk)
         return total + self.intercept
 
 

@@ -1,0 +1,103 @@
+"""In-process speed: one comment at a time (p50/p99) and a batch (comments/s), side by side
+with alt-profanity-check on the same texts.
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python benchmarks/bench_inprocess.py [--single 2000] [--batch 50000]
+
+"Ours" is the whole scoring path without storage: normalise, features, every category and
+every policy check (Moderator.moderate / moderate_many), with the score cache off so that
+only the computation is timed. "Ours via scikit-learn" is the same with the compiled
+scorer switched off: the path before the fast paths. Targets (issue 6): single p50 <=
+0.25x alt-profanity-check's; batch throughput >= 1.0x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+
+from common import ROOT, describe_texts, machine, model_summary, percentile, realistic_texts
+from profanity_check import predict_prob
+
+from moderation.artefact import load_model
+from moderation.config import load_settings
+from moderation.moderator import Moderator
+
+AUTHOR = {"author_name": "Sam Reader", "author_email": "sam@example.org"}
+
+
+def _moderator(compiled: bool) -> Moderator:
+    settings = load_settings({"score_cache_size": 0, "store_comments": False}, environ={})
+    loaded = load_model(ROOT / "models")
+    if not compiled:
+        loaded.model._scorer = None  # what scorer() answers when it refuses a model
+    return Moderator(loaded, settings)
+
+
+def single(texts: list[str], contenders: dict) -> dict[str, tuple[float, float]]:
+    """p50 and p99 latency (ms) of one call per text; contenders interleaved per text."""
+    timings: dict[str, list[float]] = {name: [] for name in contenders}
+    warm = texts[:100]
+    for call in contenders.values():
+        for text in warm:
+            call(text)
+    gc.disable()  # a collection landing in one contender's call is noise, not its cost
+    try:
+        for text in texts:
+            for name, call in contenders.items():
+                start = time.perf_counter()
+                call(text)
+                timings[name].append((time.perf_counter() - start) * 1000)
+    finally:
+        gc.enable()
+    return {n: (percentile(t, 50), percentile(t, 99)) for n, t in timings.items()}
+
+
+def batch(texts: list[str], contenders: dict) -> dict[str, float]:
+    """Comments per second for the whole list in one call."""
+    rates = {}
+    for name, call in contenders.items():
+        start = time.perf_counter()
+        call(texts)
+        rates[name] = len(texts) / (time.perf_counter() - start)
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--single", type=int, default=2000, help="texts for the latency run")
+    parser.add_argument("--batch", type=int, default=50000, help="texts for the batch run")
+    args = parser.parse_args()
+    fast, slow = _moderator(True), _moderator(False)
+    print(machine())
+    print(model_summary(fast.loaded.manifest))
+
+    texts = realistic_texts(args.single, seed=1)
+    print(f"\nSingle comment ({describe_texts(texts)})")
+    results = single(texts, {
+        "ours": lambda t: fast.moderate({"content": t, **AUTHOR}),
+        "ours via scikit-learn": lambda t: slow.moderate({"content": t, **AUTHOR}),
+        "alt-profanity-check": lambda t: predict_prob([t]),
+    })
+    reference = results["alt-profanity-check"][0]
+    for name, (p50, p99) in results.items():
+        print(f"  {name:<24} p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  p50 ratio "
+              f"{p50 / reference:5.2f}x")
+    print(f"  target: ours p50 <= 0.25x -> {results['ours'][0] / reference:.2f}x")
+
+    texts = realistic_texts(args.batch, seed=2)
+    print(f"\nBatch ({describe_texts(texts)})")
+    comments = [{"content": t, **AUTHOR} for t in texts]
+    rates = batch(texts, {
+        "alt-profanity-check": predict_prob,
+        "ours": lambda _: fast.moderate_many(comments),
+    })
+    for name, rate in rates.items():
+        print(f"  {name:<24} {rate:9,.0f} comments/s  ratio "
+              f"{rate / rates['alt-profanity-check']:5.2f}x")
+    print(f"  target: ours >= 1.0x -> {rates['ours'] / rates['alt-profanity-check']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
