@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -39,9 +39,10 @@ class Check:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: name, passed, action, detail."""
-        data = asdict(self)
-        del data["code"]
-        return data
+        # Spelled out: dataclasses.asdict deep-copies every field, a visible
+        # share of a request's time for six checks.
+        return {"name": self.name, "passed": self.passed, "action": self.action,
+                "detail": self.detail}
 
 
 def _result(name: str, failed: bool, action: str, code: str, detail: str) -> Check:
