@@ -34,8 +34,9 @@ __all__ = ["CompiledScorer", "compile_scorer"]
 
 log = logging.getLogger(__name__)
 # Words seen before are the common case (language is Zipfian): remembering each
-# word's character n-gram ids skips slicing and looking them up again.
-_WORD_CACHE_SIZE = 200_000
+# word's character n-gram ids skips slicing and looking them up again. About
+# 300 bytes a word, so this bounds the cache near 15 MB per process.
+_WORD_CACHE_SIZE = 50_000
 # Texts scored together per step: enough to amortise numpy's per-call cost,
 # few enough that the n-gram id arrays stay a few megabytes.
 _CHUNK = 256
@@ -158,6 +159,8 @@ def _vectorisers(features: Any) -> list[CountVectorizer] | str:
             return f"a {type(part).__name__} in the features"
         if not hasattr(part, "vocabulary_"):
             return "a vectoriser is not fitted"
+        if part.input != "content":
+            return f"input={part.input!r}"
         if isinstance(part, TfidfVectorizer) and part.norm not in ("l1", "l2", None):
             return f"norm={part.norm!r}"
     return parts

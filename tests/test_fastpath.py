@@ -130,6 +130,8 @@ REFUSED = [
                                       transformer_weights={"w": 2.0}), None, "weights"),
     ("unfitted", lambda: FeatureUnion([("w", TfidfVectorizer())]), 10, "not fitted"),
     ("rows", lambda: _fitted_union(("w", TfidfVectorizer())), 3, "weight rows"),
+    ("input", lambda: _fitted_union(("w", TfidfVectorizer())).set_params(w__input="file"), None,
+     "input='file'"),
 ]
 
 
@@ -138,7 +140,7 @@ REFUSED = [
 def test_unsupported_features_fall_back_with_a_log_line(name, build, rows, reason, caplog):
     features = build()
     if rows is None:
-        rows = features.transform(["x"]).shape[1]
+        rows = sum(len(t.vocabulary_) for _, t in features.transformer_list)
     with caplog.at_level(logging.INFO, logger="moderation.fastpath"):
         assert compile_scorer(features, np.zeros((rows, 1)), np.zeros(1)) is None
     assert reason in caplog.text and "scikit-learn" in caplog.text
