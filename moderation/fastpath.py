@@ -35,7 +35,7 @@ __all__ = ["CompiledScorer", "compile_scorer"]
 log = logging.getLogger(__name__)
 # Words seen before are the common case (language is Zipfian): remembering each
 # word's character n-gram ids skips slicing and looking them up again. About
-# 300 bytes a word, so this bounds the cache near 15 MB per process.
+# 400 bytes a word (key, entry, list of shared ints), so about 20 MB per process.
 _WORD_CACHE_SIZE = 50_000
 # Texts scored together per step: enough to amortise numpy's per-call cost,
 # few enough that the n-gram id arrays stay a few megabytes.
