@@ -161,15 +161,17 @@ def check(text: str, author_name: str, author_email: str, author_url: str | None
 @click.option("--batch-size", default=512, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--on-error", type=click.Choice(["stop", "skip"]), default="stop",
               show_default=True, help="On a bad row: stop (write nothing) or skip it.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(0, 256),
+              help="Worker processes scoring batches (0: one per core).")
 @_clean_errors
 def rescore(input_path: Path, output_path: Path, fmt: str | None, batch_size: int,
-            on_error: str) -> None:
+            on_error: str, jobs: int) -> None:
     """Score every comment of a JSONL or CSV file (id, content, author fields) into JSONL.
 
     Exit codes: 0 all rows scored, 1 stopped on a bad row (nothing written),
     3 finished but some rows were skipped.
 
-    Example: moderation rescore --input comments.csv --output decisions.jsonl
+    Example: moderation rescore --input comments.csv --output decisions.jsonl --jobs 0
     """
     from .rescore import rescore_file
 
@@ -177,7 +179,8 @@ def rescore(input_path: Path, output_path: Path, fmt: str | None, batch_size: in
     with click.progressbar(length=0, label="scoring", file=sys.stderr,
                            show_pos=True) as bar:
         report = rescore_file(moderator, input_path, output_path, fmt=fmt,
-                              batch_size=batch_size, on_error=on_error, progress=bar.update)
+                              batch_size=batch_size, on_error=on_error, jobs=jobs,
+                              progress=bar.update)
     for error in report.errors:
         click.echo(f"skipped: {error}", err=True)
     counts = ", ".join(f"{k} {v}" for k, v in report.decisions.items())

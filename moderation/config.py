@@ -116,6 +116,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("store_comments", True, "Store every moderated comment and its decision.", _as_bool),
     Setting("max_request_bytes", 65536, "Largest accepted request body, in bytes.", _as_int(1024)),
     Setting("log_level", "INFO", "Logging level of the service and CLI.", _as_str),
+    Setting("score_cache_size", 5000,
+            "Model scores remembered per process for exact repeats of a comment's content "
+            "(spam repeats itself) of up to 2,000 characters; least recently used go first, "
+            "0 disables.", _as_int(0)),
     Setting("required_fields", ["content", "author_name", "author_email"],
             "Comment fields that must be non-empty.", _as_fields, policy=True),
     Setting("max_length", 1500,

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
+from .fastpath import CompiledScorer, compile_scorer
 from .features import build_features
 from .normalize import normalize
 
@@ -64,10 +65,24 @@ class ModerationModel:
             intercepts[j] = head.intercept_[0]
         self.coef_ = weights.astype(np.float32)
         self.intercept_ = intercepts.astype(np.float32)
+        self.__dict__.pop("_scorer", None)  # refitting invalidates a compiled scorer
         return self
+
+    def scorer(self) -> CompiledScorer | None:
+        """The compiled fast path for this fitted model (built once), or ``None``."""
+        if "_scorer" not in self.__dict__:
+            self._scorer = compile_scorer(self.features_, self.coef_, self.intercept_)
+        return self._scorer
+
+    def __getstate__(self) -> dict[str, object]:
+        # The compiled scorer is derived state: rebuilt after loading, never stored.
+        return {k: v for k, v in self.__dict__.items() if k != "_scorer"}
 
     def decision_function_normalized(self, normalised: Sequence[str]) -> NDArray[np.float64]:
         """Raw linear scores, one column per category, for normalised texts."""
+        scorer = self.scorer()
+        if scorer is not None:
+            return scorer.decision_function(normalised)
         X = self.features_.transform(normalised)
         return np.asarray(X @ self.coef_, dtype=np.float64) + self.intercept_
 

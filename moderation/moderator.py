@@ -6,12 +6,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .artefact import LoadedModel
+from .cache import LRUCache
 from .decision import decide
 from .errors import ConfigError
 from .normalize import normalize
 from .policy import Policy
 
 __all__ = ["Moderator"]
+
+# Longer contents are not remembered: they bound the cache's memory, and a
+# comment that long is rarely repeated word for word.
+_CACHED_LENGTH = 2000
 
 
 class Moderator:
@@ -32,6 +37,9 @@ class Moderator:
             if limits["flag_at"] > limits["reject_at"]:
                 raise ConfigError(f"thresholds.{category}: flag_at must not exceed reject_at")
         self.thresholds = thresholds
+        self.score_cache: LRUCache[str, tuple[str, dict[str, float]]] = LRUCache(
+            settings["score_cache_size"])
+        loaded.model.scorer()  # compile the fast path at start-up, not on a first request
 
     @property
     def model_version(self) -> str:
@@ -44,11 +52,10 @@ class Moderator:
 
     def moderate_many(self, comments: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """The same for many comments, scoring them in one model call."""
-        normalised = [normalize(str(c.get("content") or "")) for c in comments]
-        probabilities = self.loaded.model.predict_proba_normalized(normalised)
+        scored = self._score([str(c.get("content") or "") for c in comments])
         results = []
-        for comment, text, row in zip(comments, normalised, probabilities, strict=True):
-            scores = {c: round(float(p), 4) for c, p in zip(self.categories, row, strict=True)}
+        for comment, (text, scores) in zip(comments, scored, strict=True):
+            scores = dict(scores)  # the cached dict is shared; hand out a copy
             checks = self.policy.run(comment, text)
             decision, reasons = decide(scores, self.thresholds, checks)
             results.append({
@@ -60,3 +67,19 @@ class Moderator:
                 "policy_version": self.policy_version,
             })
         return results
+
+    def _score(self, contents: Sequence[str]) -> list[tuple[str, dict[str, float]]]:
+        """Normalised text and rounded scores per content; each distinct content scored once."""
+        known = [self.score_cache.get(c) for c in contents]
+        missing = list(dict.fromkeys(c for c, k in zip(contents, known, strict=True) if k is None))
+        if not missing:
+            return known  # type: ignore[return-value]
+        normalised = [normalize(c) for c in missing]
+        probabilities = self.loaded.model.predict_proba_normalized(normalised)
+        fresh = {}
+        for content, text, row in zip(missing, normalised, probabilities, strict=True):
+            fresh[content] = (text, {c: round(float(p), 4)
+                                     for c, p in zip(self.categories, row, strict=True)})
+            if len(content) <= _CACHED_LENGTH:
+                self.score_cache.put(content, fresh[content])
+        return [k if k is not None else fresh[c] for c, k in zip(contents, known, strict=True)]

@@ -55,6 +55,12 @@ _LEET_TOKEN = re.compile(r"[a-z0-9@$!|€]*[a-z][a-z0-9@$!|€]*")
 _LEET_INSIDE = re.compile(r"[a-z][0-9@$!|€]+[a-z]|^[0-9@$!|€]+[a-z]+[0-9@$!|€]")
 _REPEAT = re.compile(r"([^\W\d_]|[!?.*])\1{2,}")
 _SPACE = re.compile(r"\s+")
+_EDGE_SPACE = re.compile(r"^ | $")
+# Cheap tests that prove a step would change nothing, so most comments skip
+# the steps that call back into Python once per word.
+_LEET_CHAR = re.compile(r"[0-9@$!|€]")
+_DIGIT = re.compile(r"\d")
+_LINK_PLACEHOLDER = re.compile(r"(?<!\w)_url_(?!\w)")
 
 
 def fold_line_endings(text: str) -> str:
@@ -83,11 +89,17 @@ class _Buffer:
         self.starts: list[int] | None = list(range(len(text))) if track else None
         self.ends: list[int] | None = list(range(1, len(text) + 1)) if track else None
 
-    def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> None:
-        """Replace each match; new characters map to the whole matched span."""
+    def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str] | str) -> None:
+        """Replace each match; new characters map to the whole matched span.
+
+        A string ``repl`` is taken literally (it must hold no backslash).
+        """
         if self.starts is None or self.ends is None:
             self.text = pattern.sub(repl, self.text)
             return
+        if isinstance(repl, str):
+            literal = repl
+            repl = lambda m: literal  # noqa: E731
         pieces: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
@@ -129,6 +141,8 @@ def _lower(buf: _Buffer) -> None:
 
 
 def _fold_homoglyphs(buf: _Buffer) -> None:
+    if buf.text.translate(_HOMOGLYPH_TABLE) == buf.text:
+        return  # no look-alike at all: every word would fold to itself
     letters = [c for c in buf.text if c.isalpha()]
     mostly_latin = sum(c.isascii() for c in letters) * 2 > len(letters)
 
@@ -172,18 +186,21 @@ def _unleet(m: re.Match[str]) -> str:
 def _run(text: str, track: bool) -> _Buffer:
     buf = _Buffer(text, track)
     _nfkc(buf)
-    buf.sub(_INVISIBLE, lambda m: "")
+    buf.sub(_INVISIBLE, "")
     _lower(buf)
     _fold_homoglyphs(buf)
-    buf.sub(_EMAIL, lambda m: " _email_ ")
+    if "@" in buf.text:
+        buf.sub(_EMAIL, " _email_ ")
     buf.sub(_URL, _placeholder_url)
-    buf.sub(_PHONE, _placeholder_phone)
+    if _DIGIT.search(buf.text):
+        buf.sub(_PHONE, _placeholder_phone)
     buf.sub(_SPACED, _unspace)
-    buf.sub(_LEET_TOKEN, _unleet)
+    if _LEET_CHAR.search(buf.text):
+        buf.sub(_LEET_TOKEN, _unleet)
     buf.sub(_REPEAT, lambda m: m.group(1) * 2)
-    buf.sub(_SPACE, lambda m: " ")
+    buf.sub(_SPACE, " ")
     # Trim without losing the offset bookkeeping.
-    buf.sub(re.compile(r"^ | $"), lambda m: "")
+    buf.sub(_EDGE_SPACE, "")
     return buf
 
 
@@ -201,4 +218,4 @@ def normalize_with_offsets(text: str) -> Normalized:
 
 def count_links(normalised: str) -> int:
     """Links found by :func:`normalize` (each became a ``_url_`` placeholder)."""
-    return len(re.findall(r"(?<!\w)_url_(?!\w)", normalised))
+    return len(_LINK_PLACEHOLDER.findall(normalised)) if "_url_" in normalised else 0

@@ -18,6 +18,7 @@ from typing import Any
 from .comment import FIELDS, parse_comment
 from .errors import InputFileError, ModerationError
 from .moderator import Moderator
+from .parallel import BatchModerator
 
 __all__ = ["RescoreReport", "read_records", "rescore_file", "FORMATS"]
 
@@ -85,39 +86,49 @@ def _to_comment(number: int, record: Any) -> tuple[Any, dict[str, Any]]:
         raise InputFileError(exc.message, number) from None
 
 
+def _batches(input_path: Path, fmt: str | None, batch_size: int, on_error: str,
+             report: RescoreReport) -> Iterator[tuple[list[Any], list[dict[str, Any]]]]:
+    """``(ids, comments)`` batches of valid rows; bad rows stop the run or are listed."""
+    ids: list[Any] = []
+    batch: list[dict[str, Any]] = []
+    for number, record in read_records(Path(input_path), fmt):
+        try:
+            row_id, comment = _to_comment(number, record)
+        except InputFileError as exc:
+            if on_error == "stop":
+                raise
+            report.errors.append(exc.message)
+            continue
+        ids.append(row_id)
+        batch.append(comment)
+        if len(batch) >= batch_size:
+            yield ids, batch
+            ids, batch = [], []
+    if batch:
+        yield ids, batch
+
+
 def rescore_file(moderator: Moderator, input_path: Path, output_path: Path, *,
                  fmt: str | None = None, batch_size: int = 512, on_error: str = "stop",
-                 progress: Callable[[int], None] = lambda n: None) -> RescoreReport:
-    """Score every row of ``input_path`` into ``output_path`` (JSONL)."""
+                 jobs: int = 1, progress: Callable[[int], None] = lambda n: None
+                 ) -> RescoreReport:
+    """Score every row of ``input_path`` into ``output_path`` (JSONL), on ``jobs`` processes
+    (0: one per core); rows keep their input order."""
     if on_error not in ("stop", "skip"):
         raise ValueError("on_error must be 'stop' or 'skip'")
     report = RescoreReport()
     output_path = Path(output_path)
     fd, tmp = tempfile.mkstemp(prefix=f".{output_path.name}.", dir=output_path.parent or ".")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            batch: list[tuple[Any, dict[str, Any]]] = []
-
-            def flush() -> None:
-                results = moderator.moderate_many([c for _, c in batch])
-                for (row_id, _), result in zip(batch, results, strict=True):
+        with os.fdopen(fd, "w", encoding="utf-8") as out, \
+                BatchModerator(moderator, jobs) as scorer:
+            batches = _batches(input_path, fmt, batch_size, on_error, report)
+            for ids, results in scorer.run(batches):
+                for row_id, result in zip(ids, results, strict=True):
                     out.write(json.dumps({"id": row_id, **result}, ensure_ascii=False) + "\n")
                     report.decisions[result["decision"]] += 1
-                report.rows += len(batch)
-                progress(len(batch))
-                batch.clear()
-
-            for number, record in read_records(Path(input_path), fmt):
-                try:
-                    batch.append(_to_comment(number, record))
-                except InputFileError as exc:
-                    if on_error == "stop":
-                        raise
-                    report.errors.append(exc.message)
-                if len(batch) >= batch_size:
-                    flush()
-            if batch:
-                flush()
+                report.rows += len(ids)
+                progress(len(ids))
         os.replace(tmp, output_path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -9,6 +9,8 @@ from .normalize import normalize
 
 __all__ = ["WordList"]
 
+_SPACES = re.compile(r"\s+")
+
 
 class WordList:
     """A list of words or phrases compiled once into one pattern.
@@ -31,5 +33,5 @@ class WordList:
             return []
         found: dict[str, None] = {}
         for match in self._pattern.finditer(normalised_text):
-            found[re.sub(r"\s+", " ", match.group())] = None
+            found[_SPACES.sub(" ", match.group())] = None
         return list(found)

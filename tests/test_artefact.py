@@ -84,3 +84,22 @@ def test_failed_save_leaves_no_partial_folder(tmp_path, trained):
     with pytest.raises(TypeError):
         save_model(trained, {"thresholds": THRESHOLDS, "bad": object()}, tmp_path, "v2")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_artefact_is_plain_pickle_and_older_joblib_artefacts_still_load(tmp_path, trained):
+    import joblib
+
+    from moderation.artefact import sha256_file
+
+    folder = save_model(trained, {"thresholds": THRESHOLDS}, tmp_path, "new")
+    assert json.loads((folder / "manifest.json").read_text())["format"] == "pickle"
+    assert (folder / "model.joblib").read_bytes()[:2] == b"\x80\x05"  # pickle protocol 5
+    # A model saved before the format existed: joblib-compressed, no "format" key.
+    old = tmp_path / "old"
+    old.mkdir()
+    joblib.dump(trained, old / "model.joblib", compress=3)
+    (old / "manifest.json").write_text(json.dumps({
+        "version": "old", "thresholds": THRESHOLDS, "sha256": sha256_file(old / "model.joblib")}))
+    for version in ("new", "old"):
+        np.testing.assert_array_equal(load_model(tmp_path, version).model.predict_proba(["hi"]),
+                                      trained.predict_proba(["hi"]))

@@ -1,0 +1,143 @@
+"""In-process speed: one comment at a time (p50/p99) and a batch (comments/s), side by side
+with alt-profanity-check on the same texts.
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python benchmarks/bench_inprocess.py [--single 2000] [--batch 50000]
+
+"Ours" is the whole scoring path without storage: normalise, features, every category and
+every policy check (Moderator.moderate / moderate_many), with the score cache off so that
+only the computation is timed. "Ours via scikit-learn" is the same with the compiled
+scorer switched off: the path before the fast paths. Targets (issue 6): single p50 <=
+0.25x alt-profanity-check's; batch throughput >= 1.0x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import time
+
+from common import ROOT, describe_texts, machine, model_summary, percentile, realistic_texts
+from profanity_check import predict_prob
+
+from moderation.artefact import load_model
+from moderation.config import load_settings
+from moderation.moderator import Moderator
+from moderation.parallel import BatchModerator
+
+AUTHOR = {"author_name": "Sam Reader", "author_email": "sam@example.org"}
+
+
+def _moderator(compiled: bool, cache: int = 0) -> Moderator:
+    settings = load_settings({"score_cache_size": cache, "store_comments": False}, environ={})
+    loaded = load_model(ROOT / "models")
+    if not compiled:
+        loaded.model._scorer = None  # what scorer() answers when it refuses a model
+    return Moderator(loaded, settings)
+
+
+def single(texts: list[str], contenders: dict) -> dict[str, tuple[float, float]]:
+    """p50 and p99 latency (ms) of one call per text; contenders interleaved per text."""
+    timings: dict[str, list[float]] = {name: [] for name in contenders}
+    warm = texts[:100]
+    for call in contenders.values():
+        for text in warm:
+            call(text)
+    gc.disable()  # a collection landing in one contender's call is noise, not its cost
+    try:
+        for text in texts:
+            for name, call in contenders.items():
+                start = time.perf_counter()
+                call(text)
+                timings[name].append((time.perf_counter() - start) * 1000)
+    finally:
+        gc.enable()
+    return {n: (percentile(t, 50), percentile(t, 99)) for n, t in timings.items()}
+
+
+def batch(texts: list[str], contenders: dict) -> dict[str, float]:
+    """Comments per second for the whole list in one call."""
+    rates = {}
+    for name, call in contenders.items():
+        start = time.perf_counter()
+        call(texts)
+        rates[name] = len(texts) / (time.perf_counter() - start)
+    return rates
+
+
+def cache_run(uncached: Moderator, n: int, repeats: float) -> None:
+    """One comment at a time over a stream where a share of contents repeat exactly."""
+    rng = random.Random(4)
+    distinct = realistic_texts(n, seed=4)
+    stream: list[str] = []
+    for text in distinct:
+        stream.append(text)
+        while rng.random() < repeats:  # a repeat of something already seen
+            stream.append(rng.choice(stream))
+    cached = _moderator(True, cache=5000)
+    print(f"\nScore cache ({len(stream)} comments, {len(stream) - n} exact repeats)")
+    results = single(stream, {
+        "cache off": lambda t: uncached.moderate({"content": t, **AUTHOR}),
+        "cache on (5000)": lambda t: cached.moderate({"content": t, **AUTHOR}),
+    })
+    for name, (p50, p99) in results.items():
+        print(f"  {name:<24} p50 {p50:7.3f} ms  p99 {p99:7.3f} ms")
+    # single() ran every text through the cached moderator once after a warm-up pass.
+    start = time.perf_counter()
+    for text in stream[:200]:
+        cached.moderate({"content": text, **AUTHOR})
+    hit = (time.perf_counter() - start) / 200 * 1000
+    print(f"  a cache hit: {hit:.3f} ms per comment (policy checks still run); "
+          f"hits {cached.score_cache.hits}, misses {cached.score_cache.misses}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--single", type=int, default=2000, help="texts for the latency run")
+    parser.add_argument("--batch", type=int, default=50000, help="texts for the batch run")
+    parser.add_argument("--repeats", type=float, default=0.3,
+                        help="share of exact repeats in the cache run's stream")
+    args = parser.parse_args()
+    fast, slow = _moderator(True), _moderator(False)
+    print(machine())
+    print(model_summary(fast.loaded.manifest))
+
+    texts = realistic_texts(args.single, seed=1)
+    print(f"\nSingle comment ({describe_texts(texts)})")
+    results = single(texts, {
+        "ours": lambda t: fast.moderate({"content": t, **AUTHOR}),
+        "ours via scikit-learn": lambda t: slow.moderate({"content": t, **AUTHOR}),
+        "alt-profanity-check": lambda t: predict_prob([t]),
+    })
+    reference = results["alt-profanity-check"][0]
+    for name, (p50, p99) in results.items():
+        print(f"  {name:<24} p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  p50 ratio "
+              f"{p50 / reference:5.2f}x")
+    print(f"  target: ours p50 <= 0.25x -> {results['ours'][0] / reference:.2f}x")
+
+    cache_run(fast, args.single, args.repeats)
+
+    texts = realistic_texts(args.batch, seed=2)
+    print(f"\nBatch ({describe_texts(texts)})")
+    comments = [{"content": t, **AUTHOR} for t in texts]
+    def on_all_cores(_: list[str]) -> None:
+        with BatchModerator(fast, 0) as scorer:  # the pool's start-up is part of the cost
+            chunks = ((None, comments[i:i + 1000]) for i in range(0, len(comments), 1000))
+            for _tag, _results in scorer.run(chunks):
+                pass
+
+    rates = batch(texts, {
+        "alt-profanity-check": predict_prob,
+        "ours": lambda _: fast.moderate_many(comments),
+        "ours, all cores": on_all_cores,
+    })
+    for name, rate in rates.items():
+        print(f"  {name:<24} {rate:9,.0f} comments/s  ratio "
+              f"{rate / rates['alt-profanity-check']:5.2f}x")
+    best = max(rates["ours"], rates["ours, all cores"])
+    print(f"  target: ours >= 1.0x -> {best / rates['alt-profanity-check']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""A compiled scorer: the fitted TF-IDF features and linear heads without scikit-learn's
+per-call machinery.
+
+``FeatureUnion.transform`` validates its input, dispatches each vectoriser,
+builds a sparse matrix per vectoriser, normalises it, stacks the blocks and only
+then multiplies by the weights. For one comment that overhead costs several
+times the arithmetic. Here each vectoriser's n-grams come from its own fitted
+analyser (so tokenisation is scikit-learn's, not a re-implementation), are looked
+up in its ``vocabulary_``, and every category is scored at once against one
+stacked matrix holding ``idf * coef`` per term; the per-row norm is applied to the
+few scores instead of to every feature.
+
+Only what is understood is compiled: a union (or a single vectoriser) of
+``TfidfVectorizer`` / ``CountVectorizer`` with a fitted vocabulary, ``norm`` of
+``l1``, ``l2`` or none, and no transformer weights. Anything else makes
+:func:`compile_scorer` return ``None`` (with a log line) and the caller keeps
+using scikit-learn.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from itertools import chain
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
+
+__all__ = ["CompiledScorer", "compile_scorer"]
+
+log = logging.getLogger(__name__)
+# Words seen before are the common case (language is Zipfian): remembering each
+# word's character n-gram ids skips slicing and looking them up again. About
+# 400 bytes a word (key, entry, list of shared ints), so about 20 MB per process.
+_WORD_CACHE_SIZE = 50_000
+# Texts scored together per step: enough to amortise numpy's per-call cost,
+# few enough that the n-gram id arrays stay a few megabytes.
+_CHUNK = 256
+
+
+class _Block:
+    """One vectoriser's share of the score: n-grams to ids, ids to weighted scores."""
+
+    def __init__(self, vectoriser: CountVectorizer, coef: NDArray[Any]) -> None:
+        self.vocabulary: dict[str, int] = vectoriser.vocabulary_
+        self.analyse: Callable[[str], list[str]] = vectoriser.build_analyzer()
+        idf = getattr(vectoriser, "idf_", None) if getattr(vectoriser, "use_idf", False) else None
+        self.idf = None if idf is None else np.asarray(idf, dtype=np.float64)
+        weights = np.asarray(coef, dtype=np.float64)
+        if self.idf is not None:
+            weights = weights * self.idf[:, None]
+        # One row per term: idf * coef for each category, then idf itself (for the
+        # norm). A single gather per text fetches both; the table is too large for
+        # the CPU caches, so each extra random look-up costs.
+        idf_column = np.ones(len(weights)) if self.idf is None else self.idf
+        self.table = np.ascontiguousarray(np.column_stack([weights, idf_column]))
+        self.categories = weights.shape[1]
+        self.sublinear = bool(getattr(vectoriser, "sublinear_tf", False))
+        self.binary = bool(vectoriser.binary)
+        self.norm: str | None = getattr(vectoriser, "norm", None)
+        # char_wb n-grams never cross whitespace, so a text's n-grams are the
+        # concatenation of its words' n-grams when preprocessing is the identity.
+        self.per_word = (vectoriser.analyzer == "char_wb" and vectoriser.preprocessor is None
+                         and not vectoriser.lowercase and vectoriser.strip_accents is None)
+        self._word_ids: dict[str, list[int]] = {}
+
+    def _ids_per_word(self, text: str) -> list[int]:
+        cache, vocabulary, analyse = self._word_ids, self.vocabulary, self.analyse
+        ids: list[int] = []
+        for word in text.split():
+            found = cache.get(word)
+            if found is None:
+                found = [i for i in map(vocabulary.get, analyse(word)) if i is not None]
+                if len(cache) >= _WORD_CACHE_SIZE:
+                    cache.clear()  # bounded: cheaper than LRU bookkeeping per word
+                cache[word] = found
+            ids.extend(found)
+        return ids
+
+    def ids(self, text: str) -> list[int]:
+        """Vocabulary ids of every n-gram in ``text``, repeats included."""
+        if self.per_word:
+            return self._ids_per_word(text)
+        return [i for i in map(self.vocabulary.get, self.analyse(text)) if i is not None]
+
+    def scores(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """This block's contribution to the raw scores, one row per text."""
+        n, k = len(texts), self.categories
+        counted = [Counter(self.ids(t)) for t in texts]  # Counter counts in C
+        lengths = np.fromiter(map(len, counted), dtype=np.int64, count=n)
+        total = int(lengths.sum())
+        out = np.zeros((n, k), dtype=np.float64)
+        if total == 0:
+            return out
+        term = np.fromiter(chain.from_iterable(counted), dtype=np.int64, count=total)
+        tf = np.fromiter(chain.from_iterable(c.values() for c in counted), dtype=np.float64,
+                         count=total)
+        if self.binary:
+            tf[:] = 1.0
+        if self.sublinear:
+            tf = np.log(tf) + 1.0
+        rows = self.table[term]
+        value = tf * rows[:, k]  # the tf-idf entries, whose norm scales the text's scores
+        if n == 1:  # one comment, the API's case: plain dot products, no bookkeeping
+            out[0] = (tf @ rows[:, :k]) / self._norm(value)
+            return out
+        doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        if self.norm == "l2":
+            tf = tf / np.sqrt(np.bincount(doc, weights=value * value, minlength=n))[doc]
+        elif self.norm == "l1":
+            tf = tf / np.bincount(doc, weights=np.abs(value), minlength=n)[doc]
+        for j in range(k):
+            out[:, j] = np.bincount(doc, weights=tf * rows[:, j], minlength=n)
+        return out
+
+    def _norm(self, value: NDArray[np.float64]) -> float:
+        if self.norm == "l2":
+            return float(np.sqrt(value @ value))
+        return float(np.abs(value).sum()) if self.norm == "l1" else 1.0
+
+
+class CompiledScorer:
+    """Raw linear scores for normalised texts, equal to ``features.transform(X) @ coef + b``."""
+
+    def __init__(self, blocks: list[_Block], intercept: NDArray[Any]) -> None:
+        self.blocks = blocks
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+
+    def decision_function(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """One row of raw scores per text, one column per category."""
+        total = np.zeros((len(texts), self.intercept.shape[0]), dtype=np.float64)
+        for start in range(0, len(texts), _CHUNK):
+            chunk = texts[start:start + _CHUNK]
+            for block in self.blocks:
+                total[start:start + len(chunk)] += block.scores(chunk)
+        return total + self.intercept
+
+
+def _refuse(reason: str) -> None:
+    log.info("compiled scorer not used (%s); scoring through scikit-learn", reason)
+
+
+def _vectorisers(features: Any) -> list[CountVectorizer] | str:
+    """The vectorisers in column order, or why they cannot be compiled."""
+    if isinstance(features, CountVectorizer):
+        parts = [features]
+    elif isinstance(features, FeatureUnion):
+        if features.transformer_weights:
+            return "the feature union has transformer weights"
+        parts = [t for _, t in features.transformer_list if t not in (None, "drop")]
+    else:
+        return f"features of type {type(features).__name__}"
+    for part in parts:
+        if not isinstance(part, CountVectorizer):  # TfidfVectorizer is a CountVectorizer
+            return f"a {type(part).__name__} in the features"
+        if not hasattr(part, "vocabulary_"):
+            return "a vectoriser is not fitted"
+        if part.input != "content":
+            return f"input={part.input!r}"
+        if isinstance(part, TfidfVectorizer) and part.norm not in ("l1", "l2", None):
+            return f"norm={part.norm!r}"
+    return parts
+
+
+def compile_scorer(features: Any, coef: NDArray[Any], intercept: NDArray[Any]
+                   ) -> CompiledScorer | None:
+    """A compiled scorer for fitted ``features`` and stacked heads, or ``None`` if unsupported."""
+    parts = _vectorisers(features)
+    if isinstance(parts, str):
+        _refuse(parts)
+        return None
+    sizes = [len(p.vocabulary_) for p in parts]
+    if sum(sizes) != coef.shape[0]:
+        _refuse(f"{sum(sizes)} features but {coef.shape[0]} weight rows")
+        return None
+    blocks, start = [], 0
+    for part, size in zip(parts, sizes, strict=True):
+        blocks.append(_Block(part, coef[start:start + size]))
+        start += size
+    return CompiledScorer(blocks, intercept)

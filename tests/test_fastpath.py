@@ -1,0 +1,164 @@
+"""The compiled scorer gives scikit-learn's scores, and refuses what it does not know."""
+
+import logging
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
+
+from moderation import fastpath
+from moderation.artefact import load_model
+from moderation.fastpath import compile_scorer
+from moderation.model import ModerationModel
+from moderation.normalize import normalize
+
+from .conftest import tiny_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LONG = ("The council's transport report runs to ninety pages and the bus cuts are on page "
+        "twelve, after a long section on cycling lanes. ") * 12
+TEXTS = [
+    "",
+    "   \t\n ",
+    "a",
+    "You are a complete idiot",
+    "Y o u  a r e  a n  i d 1 0 t, f4ck off",
+    "Buy cheap v1agra and c1alis at www.pills-rx.shop, order now!!!",
+    "vi\u0430gra ch\u0435ap \u200bpills",  # Cyrillic look-alikes, zero-width space
+    "Это обычный комментарий на русском языке про погоду",
+    "ΟΔΟΣ ΣΟΦΟΚΛΕΟΥΣ και οδός",  # final sigma
+    "这是一个普通的评论，关于天气。",
+    "مرحبا هذا تعليق عادي",
+    "emoji 🎉🎉🎉 party 😀 time",
+    "idiot idiot idiot idiot idiot",
+    "tabs\tand\nnew\r\nlines  and   spaces",
+    "zzqxv wwkpl qqqj",  # nothing in any vocabulary
+    LONG[:1500],
+]
+
+
+def _reference(features, coef, intercept, texts):
+    return np.asarray(features.transform(texts) @ coef, dtype=np.float64) + intercept
+
+
+def _assert_equal_scores(features, coef, intercept, texts):
+    scorer = compile_scorer(features, coef, intercept)
+    assert scorer is not None
+    expected = _reference(features, coef, intercept, texts)
+    # scikit-learn works in float32 here; the compiled path in float64.
+    np.testing.assert_allclose(scorer.decision_function(texts), expected, rtol=0, atol=2e-5)
+    for text, row in zip(texts, expected, strict=True):  # one at a time, as the API scores
+        np.testing.assert_allclose(scorer.decision_function([text])[0], row, rtol=0, atol=2e-5)
+
+
+@pytest.fixture(scope="module")
+def default_model() -> ModerationModel:
+    return load_model(ROOT / "models").model
+
+
+@pytest.mark.parametrize("normalise", [True, False], ids=["normalised", "raw"])
+def test_default_model_scores_match_scikit_learn(default_model, normalise):
+    texts = [normalize(t) for t in TEXTS] if normalise else TEXTS
+    m = default_model
+    _assert_equal_scores(m.features_, m.coef_, m.intercept_, texts)
+    probabilities = m.predict_proba_normalized(texts)
+    expected = 1 / (1 + np.exp(-_reference(m.features_, m.coef_, m.intercept_, texts)))
+    np.testing.assert_allclose(probabilities, expected, rtol=0, atol=1e-5)
+
+
+def test_small_model_scores_match_scikit_learn(models_dir):
+    m = load_model(models_dir).model
+    _assert_equal_scores(m.features_, m.coef_, m.intercept_, [normalize(t) for t in TEXTS])
+
+
+VECTORISERS = {
+    "char lowercase (no per-word cache)": lambda: TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(1, 4), lowercase=True),
+    "char across words": lambda: TfidfVectorizer(analyzer="char", ngram_range=(2, 3)),
+    "l1, not sublinear": lambda: TfidfVectorizer(norm="l1", ngram_range=(1, 3)),
+    "no norm, binary": lambda: TfidfVectorizer(norm=None, binary=True, sublinear_tf=True),
+    "no idf": lambda: TfidfVectorizer(use_idf=False, analyzer="char_wb", ngram_range=(3, 5)),
+    "counts": lambda: CountVectorizer(ngram_range=(1, 2), stop_words="english"),
+    "accents stripped": lambda: TfidfVectorizer(analyzer="char_wb", strip_accents="unicode",
+                                                lowercase=False),
+}
+
+
+@pytest.mark.parametrize("name", VECTORISERS)
+def test_vectoriser_settings_match_scikit_learn(name):
+    texts, _ = tiny_corpus()
+    union = FeatureUnion([("a", VECTORISERS[name]()),
+                          ("b", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
+                                                sublinear_tf=True, lowercase=False))])
+    union.fit(texts)
+    width = union.transform(texts[:1]).shape[1]
+    coef = np.random.default_rng(0).normal(size=(width, 3)).astype(np.float32)
+    intercept = np.array([0.1, -0.2, 0.3], dtype=np.float32)
+    _assert_equal_scores(union, coef, intercept, texts + TEXTS)
+
+
+def test_single_vectoriser_is_compiled_too():
+    texts, _ = tiny_corpus()
+    vectoriser = TfidfVectorizer().fit(texts)
+    coef = np.ones((len(vectoriser.vocabulary_), 1), dtype=np.float32)
+    _assert_equal_scores(vectoriser, coef, np.zeros(1, dtype=np.float32), TEXTS)
+
+
+def test_word_cache_stays_bounded_and_correct(default_model, monkeypatch):
+    monkeypatch.setattr(fastpath, "_WORD_CACHE_SIZE", 5)
+    m = default_model
+    scorer = compile_scorer(m.features_, m.coef_, m.intercept_)
+    texts = [normalize(t) for t in TEXTS]
+    np.testing.assert_allclose(scorer.decision_function(texts),
+                               _reference(m.features_, m.coef_, m.intercept_, texts), atol=2e-5)
+    assert all(len(block._word_ids) <= 5 for block in scorer.blocks)
+
+
+def _fitted_union(*parts, **kwargs):
+    texts, _ = tiny_corpus()
+    return FeatureUnion(list(parts), **kwargs).fit(texts)
+
+
+REFUSED = [
+    ("hashing", lambda: _fitted_union(("h", HashingVectorizer(n_features=64))), 64,
+     "HashingVectorizer"),
+    ("weights", lambda: _fitted_union(("w", TfidfVectorizer()),
+                                      transformer_weights={"w": 2.0}), None, "weights"),
+    ("unfitted", lambda: FeatureUnion([("w", TfidfVectorizer())]), 10, "not fitted"),
+    ("rows", lambda: _fitted_union(("w", TfidfVectorizer())), 3, "weight rows"),
+    ("input", lambda: _fitted_union(("w", TfidfVectorizer())).set_params(w__input="file"), None,
+     "input='file'"),
+]
+
+
+@pytest.mark.parametrize(("name", "build", "rows", "reason"), REFUSED,
+                         ids=[r[0] for r in REFUSED])
+def test_unsupported_features_fall_back_with_a_log_line(name, build, rows, reason, caplog):
+    features = build()
+    if rows is None:
+        rows = sum(len(t.vocabulary_) for _, t in features.transformer_list)
+    with caplog.at_level(logging.INFO, logger="moderation.fastpath"):
+        assert compile_scorer(features, np.zeros((rows, 1)), np.zeros(1)) is None
+    assert reason in caplog.text and "scikit-learn" in caplog.text
+
+
+def test_model_without_compiled_path_still_scores(models_dir):
+    m = load_model(models_dir).model
+    expected = m.predict_proba(TEXTS)
+    m.features_.transformer_weights = {"word": 1.0}  # now refused: scikit-learn scores
+    m.__dict__.pop("_scorer")
+    assert m.scorer() is None
+    np.testing.assert_allclose(m.predict_proba(TEXTS), expected, atol=1e-5)
+
+
+def test_compiled_scorer_is_not_pickled_and_refit_drops_it(models_dir):
+    m = load_model(models_dir).model
+    assert m.scorer() is not None
+    assert "_scorer" not in pickle.loads(pickle.dumps(m)).__dict__
+    texts, labels = tiny_corpus()
+    m.fit(texts, labels)
+    assert "_scorer" not in m.__dict__
