@@ -109,7 +109,12 @@ def rescore_file(moderator: Moderator, input_path: Path, output_path: Path, *,
 
             for number, record in read_records(Path(input_path), fmt):
                 try:
-                    batch.append(_to_comment(number, record))
+                    row_id, comment = _to_comment(number, record)
+                    try:
+                        moderator.site(comment["site"])
+                    except ModerationError as exc:
+                        raise InputFileError(exc.message, number) from None
+                    batch.append((row_id, comment))
                 except InputFileError as exc:
                     if on_error == "stop":
                         raise
