@@ -11,7 +11,7 @@ from .artefact import LoadedModel
 from .decision import decide
 from .errors import ConfigError, UnknownSite
 from .normalize import normalize
-from .policy import Policy, Submission
+from .policy import Policy, Submission, site_error, site_policies
 from .policy_state import PolicyState
 from .store import utcnow
 
@@ -55,15 +55,12 @@ class Moderator:
         self.state = state
         self.categories = tuple(loaded.model.categories_)
         self.sites: dict[str, Site] = {}
-        per_site = settings.sites() if hasattr(settings, "sites") else [settings]
-        for site_settings in per_site:
-            name = str(getattr(site_settings, "site", ""))
+        for site_settings, policy in site_policies(settings):
+            name = policy.site
             try:
-                policy = Policy(site_settings, name)
                 thresholds = _thresholds(loaded, site_settings, self.categories)
             except ConfigError as exc:
-                raise ConfigError(f"sites.{name}.{exc.message}" if name else exc.message
-                                  ) from None
+                raise site_error(name, exc) from None
             self.sites[name] = Site(name, policy, thresholds,
                                     str(getattr(site_settings, "policy_version", "")))
         default = self.sites[""]

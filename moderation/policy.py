@@ -18,7 +18,8 @@ from .submission_checks import SUBMISSION_CHECKS, Submission, SubmissionChecks
 from .text_checks import TextChecks
 
 __all__ = ["Check", "Policy", "Submission", "ACCEPT", "FLAG", "REJECT", "NONE", "SEVERITY",
-           "CHECK_NAMES", "CONTENT_CHECKS", "SUBMISSION_CHECKS"]
+           "CHECK_NAMES", "CONTENT_CHECKS", "SUBMISSION_CHECKS", "site_policies",
+           "site_error"]
 
 CONTENT_CHECKS = ("required_fields", "length", "email_syntax", "links", "link_domains",
                   "shorteners", "moderation_words", "block_words", "shouting", "gibberish",
@@ -84,3 +85,21 @@ class Policy:
         """Remember a live submission's decision (the trust check's history)."""
         if submission is not None and self.actions.get("trust") != "off":
             self.submission.record(comment, decision, submission)
+
+
+def site_error(site: str, exc: ConfigError) -> ConfigError:
+    """``exc`` with the site's section named, so the message points at the right key."""
+    return ConfigError(f"sites.{site}.{exc.message}") if site else exc
+
+
+def site_policies(settings: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], Policy]]:
+    """Each site's settings and compiled policy, the top-level policy (site "") first."""
+    compiled = []
+    per_site = settings.sites() if hasattr(settings, "sites") else [settings]
+    for site_settings in per_site:
+        name = str(getattr(site_settings, "site", ""))
+        try:
+            compiled.append((site_settings, Policy(site_settings, name)))
+        except ConfigError as exc:
+            raise site_error(name, exc) from None
+    return compiled

@@ -127,13 +127,28 @@ def test_evaluate_labelled_file(runner, tmp_path):
 
 
 def test_config_lists_every_setting(runner):
-    result = runner.invoke(cli, ["config"], env={"MODERATION_MAX_LENGTH": "2000"})
+    result = runner.invoke(cli, ["config", "show"], env={"MODERATION_MAX_LENGTH": "2000"})
     assert result.exit_code == 0
     for setting in SETTINGS:
         assert f"{setting.name} = " in result.output and setting.help in result.output
     assert "max_length = 2000" in result.output
-    bad = runner.invoke(cli, ["config"], env={"MODERATION_MAX_LENGTH": "-1"})
+    bad = runner.invoke(cli, ["config", "show"], env={"MODERATION_MAX_LENGTH": "-1"})
     assert bad.exit_code == 1 and "max_length" in bad.output
+
+
+def test_config_show_prints_sites_and_names_bad_keys(runner, tmp_path):
+    path = tmp_path / "moderation.toml"
+    path.write_text('max_links = 3\n[sites.forum]\nscripts = ["en", "ru"]\n')
+    result = runner.invoke(cli, ["config", "show"], env={"MODERATION_CONFIG": str(path)})
+    assert result.exit_code == 0, result.output
+    assert '"forum": {"scripts": ["en", "ru"]}' in result.output
+    assert "[sites.forum] policy_version = " in result.output
+    path.write_text('[sites.forum]\nscripts = ["klingon"]\n')
+    bad = runner.invoke(cli, ["config", "show"], env={"MODERATION_CONFIG": str(path)})
+    assert bad.exit_code == 1 and "sites.forum.scripts: unknown script" in bad.output
+    path.write_text('[sites.forum]\nmax_linx = 3\n')
+    bad = runner.invoke(cli, ["config", "show"], env={"MODERATION_CONFIG": str(path)})
+    assert bad.exit_code == 1 and "forum.max_linx: not a policy setting" in bad.output
 
 
 def test_train_writes_a_loadable_model(runner, tmp_path):
