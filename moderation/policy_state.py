@@ -86,8 +86,13 @@ class PolicyState:
             return [name.decode()[prefix:] for name in held]
         expires_at = now + _dt.timedelta(seconds=seconds)
         with self.engine.connect() as conn:
+            if conn.dialect.name in ("mysql", "mariadb"):
+                # InnoDB's default REPEATABLE READ gap-locks the missing row on
+                # UPDATE, so two workers inserting the same new key deadlock.
+                conn = conn.execution_options(isolation_level="READ COMMITTED")
             with conn.begin() as transaction:
-                held = [key for key in keys if not _claim_row(conn, key, now, expires_at)]
+                held = [key for key in sorted(keys)
+                        if not _claim_row(conn, key, now, expires_at)]
                 if held:
                     transaction.rollback()
             self._claims += 1

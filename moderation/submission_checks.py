@@ -5,6 +5,7 @@ duplicates and trust, the state shared by every worker."""
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,8 @@ from .normalize import normalize
 from .policy_state import PolicyState, hash_key
 
 __all__ = ["Submission", "SubmissionChecks", "SUBMISSION_CHECKS"]
+
+_WORDS = re.compile(r"\w+")
 
 # Their outcomes belong to the moment of submission: re-scoring keeps them.
 SUBMISSION_CHECKS = frozenset({"flood", "duplicate", "honeypot", "submit_timing",
@@ -73,7 +76,8 @@ class SubmissionChecks:
         """Not the same content from the same author, or on the same post, recently."""
         if self.duplicate_window == 0 or sub.state is None or not normalised:
             return result("duplicate", False, REJECT, "", "not checked")
-        content = hash_key(normalised)
+        # Words only: a changed full stop or extra "!!" does not make it new.
+        content = hash_key(" ".join(_WORDS.findall(normalised)))
         who = _identity(comment)
         author = who.get("author_email") or who.get("author_name") or who.get("author_ip")
         keys = {}
