@@ -122,8 +122,9 @@ SETTINGS: tuple[Setting, ...] = (
             as_float(0.5, 1.0), policy=True),
     Setting("shouting_min_letters", 20,
             "Letters a comment needs before the shouting check applies.", as_int(1), policy=True),
-    Setting("max_repeated_chars", 10, "A run of this many identical characters (or repeats of a "
-            "short chunk) is flagged as gibberish.", as_int(3), policy=True),
+    Setting("max_repeated_chars", 10,
+            "A run of this many identical characters is flagged as gibberish.", as_int(3),
+            policy=True),
     Setting("scripts", [], "Expected scripts (Latin, Cyrillic, ...) or language codes (en, ru, "
             "...); content mostly in another script is flagged (empty disables).",
             as_list, policy=True),

@@ -18,6 +18,7 @@ from .policy_state import PolicyState, hash_key
 __all__ = ["Submission", "SubmissionChecks", "SUBMISSION_CHECKS"]
 
 _WORDS = re.compile(r"\w+")
+_NO_STATE = "not checked: no shared state"
 
 # Their outcomes belong to the moment of submission: re-scoring keeps them.
 SUBMISSION_CHECKS = frozenset({"flood", "duplicate", "honeypot", "submit_timing",
@@ -63,7 +64,7 @@ class SubmissionChecks:
     def flood(self, comment: Mapping[str, Any], _: str, sub: Submission) -> Check:
         """No earlier comment by the same IP, e-mail or author within ``flood_seconds``."""
         if self.flood_seconds == 0 or sub.state is None:
-            return result("flood", False, REJECT, "", "not checked" if self.flood_seconds
+            return result("flood", False, REJECT, "", _NO_STATE if self.flood_seconds
                           else "flood check disabled")
         keys = {self._key("flood", k, v): k for k, v in _identity(comment).items()}
         held = sub.state.claim(list(keys), self.flood_seconds, sub.now)
@@ -75,7 +76,9 @@ class SubmissionChecks:
     def duplicate(self, comment: Mapping[str, Any], normalised: str, sub: Submission) -> Check:
         """Not the same content from the same author, or on the same post, recently."""
         if self.duplicate_window == 0 or sub.state is None or not normalised:
-            return result("duplicate", False, REJECT, "", "not checked")
+            detail = ("duplicate check disabled" if self.duplicate_window == 0 else
+                      _NO_STATE if sub.state is None else "no content")
+            return result("duplicate", False, REJECT, "", detail)
         # Words only: a changed full stop or extra "!!" does not make it new.
         content = hash_key(" ".join(_WORDS.findall(normalised)))
         who = _identity(comment)
@@ -107,7 +110,8 @@ class SubmissionChecks:
     def submit_timing(self, comment: Mapping[str, Any], _: str, sub: Submission) -> Check:
         """Sent no sooner than ``min_seconds_to_submit`` after the form was rendered."""
         if self.min_seconds == 0 or not comment.get("form_rendered_at"):
-            return result("submit_timing", False, FLAG, "", "not checked")
+            return result("submit_timing", False, FLAG, "", "timing check disabled"
+                          if self.min_seconds == 0 else "no form_rendered_at given")
         elapsed = (sub.now - parse_time(str(comment["form_rendered_at"]))).total_seconds()
         return result("submit_timing", elapsed < self.min_seconds, FLAG, "policy.too_fast",
                       f"sent {elapsed:.1f} s after the form was rendered; under "
@@ -116,7 +120,8 @@ class SubmissionChecks:
     def closed_thread(self, comment: Mapping[str, Any], _: str, sub: Submission) -> Check:
         """The post is younger than ``close_after_days``."""
         if self.close_after_days == 0 or not comment.get("post_published_at"):
-            return result("closed_thread", False, REJECT, "", "not checked")
+            return result("closed_thread", False, REJECT, "", "threads never close"
+                          if self.close_after_days == 0 else "no post_published_at given")
         age = sub.now - parse_time(str(comment["post_published_at"]))
         closed = age > _dt.timedelta(days=self.close_after_days)
         return result("closed_thread", closed, REJECT, "policy.closed_thread",
@@ -127,7 +132,8 @@ class SubmissionChecks:
         """Whether the author's record earns trust (it never fails)."""
         email = _identity(comment).get("author_email")
         if self.trust_after == 0 or sub.state is None or not email:
-            return Check("trust", True, NONE, "not checked")
+            return Check("trust", True, NONE, "trust disabled" if self.trust_after == 0 else
+                         _NO_STATE if sub.state is None else "no e-mail given")
         accepted, rejected = sub.state.history(self._key("history", email))
         trusted = accepted >= self.trust_after and rejected == 0
         verdict = "trusted" if trusted else f"trust needs {self.trust_after} and none rejected"

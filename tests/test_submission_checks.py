@@ -152,7 +152,7 @@ def test_closed_thread(published_at, days, expected):
 def test_without_state_the_state_checks_report_not_checked():
     checks = run(None, GOOD)
     for name in ("flood", "duplicate", "trust"):
-        assert checks[name].passed and checks[name].detail == "not checked"
+        assert checks[name].passed and checks[name].detail == "not checked: no shared state"
 
 
 def _trust(state, **settings):
