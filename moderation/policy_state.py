@@ -65,9 +65,12 @@ class PolicyState:
                 raise ConfigError("redis_url is set but the redis package is not installed "
                                   "(pip install -e '.[redis]')") from None
             try:
-                self.redis = redis.Redis.from_url(redis_url)
+                self.redis = redis.Redis.from_url(redis_url, socket_timeout=5)
+                self.redis.ping()  # fail at start-up, not on the first comment
             except ValueError as exc:
                 raise ConfigError(f"redis_url: {exc}") from None
+            except redis.RedisError as exc:
+                raise ConfigError(f"redis_url: cannot reach Redis ({exc})") from None
             self._script = self.redis.register_script(_CLAIM_SCRIPT)
 
     def claim(self, keys: Sequence[str], seconds: int, now: _dt.datetime | None = None

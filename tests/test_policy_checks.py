@@ -7,17 +7,9 @@ import pytest
 from moderation.config import load_settings
 from moderation.errors import ConfigError
 from moderation.list_checks import registrable_domain
-from moderation.normalize import normalize
 from moderation.policy import CHECK_NAMES, CONTENT_CHECKS, SUBMISSION_CHECKS, Policy
 
-GOOD = {"content": "A perfectly fine comment.", "author_name": "Ann",
-        "author_email": "ann@example.org"}
-
-
-def run(comment, **settings):
-    policy = Policy(load_settings(settings, environ={}))
-    checks = policy.run(comment, normalize(comment.get("content") or ""))
-    return {c.name: c for c in checks}
+from .test_policy import GOOD, run
 
 
 def outcome(check):

@@ -94,3 +94,21 @@ def test_batch_mode_skips_submission_checks_and_calls_the_model_once(moderator):
         assert result["decision"] == "accept"  # no duplicate: nothing is remembered
     live = {c["name"] for c in moderator.moderate(GOOD)["checks"]}
     assert SUBMISSION_CHECKS <= live
+
+
+def test_redis_url_that_cannot_be_reached_stops_start_up(settings_overrides):
+    with pytest.raises(ConfigError, match="redis_url: cannot reach Redis"):
+        create_app({**settings_overrides, "redis_url": "redis://127.0.0.1:1/0"})
+    with pytest.raises(ConfigError, match="redis_url: "):
+        create_app({**settings_overrides, "redis_url": "http://127.0.0.1:6379"})
+
+
+def test_rescore_names_the_line_of_an_unknown_site(moderator, tmp_path):
+    from moderation.errors import InputFileError
+    from moderation.rescore import rescore_file
+
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": 1, "content": "fine"}\n{"id": 2, "content": "x", "site": "blog"}\n')
+    with pytest.raises(InputFileError, match="line 2: unknown site 'blog'"):
+        rescore_file(moderator, source, tmp_path / "out.jsonl")
+    assert not (tmp_path / "out.jsonl").exists()
