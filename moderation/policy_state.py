@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +26,9 @@ from .store import author_history, policy_marks, utcnow
 
 __all__ = ["PolicyState", "hash_key"]
 
+# INSERT ... ON CONFLICT, where the backend has it (MySQL's ON DUPLICATE KEY
+# cannot report whether a conditional update happened).
+_UPSERTS: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
 _PURGE_EVERY = 1000  # claims between deletions of expired marks
 # Atomic multi-key claim in Redis: every key is free (absent or expired by the
 # caller's clock), then all are set; otherwise nothing changes.
@@ -116,23 +122,34 @@ class PolicyState:
         if decision not in ("accept", "reject"):
             return
         column = author_history.c[decision + "ed"]
+        now = utcnow()
+        row = {"key": key, "accepted": int(decision == "accept"),
+               "rejected": int(decision == "reject"), "updated_at": now}
+        bump = {column.name: column + 1, "updated_at": now}
+        # One atomic upsert on each backend: two workers counting the same
+        # author at once neither lose a count nor deadlock.
         with self.engine.begin() as conn:
-            now = utcnow()
-            bump = update(author_history).where(author_history.c.key == key).values(
-                {column: column + 1, "updated_at": now})
-            if conn.execute(bump).rowcount:
-                return
-            try:
-                with conn.begin_nested():
-                    conn.execute(insert(author_history).values(
-                        key=key, accepted=int(decision == "accept"),
-                        rejected=int(decision == "reject"), updated_at=now))
-            except IntegrityError:  # another worker inserted it first
-                conn.execute(bump)
+            if conn.dialect.name in ("mysql", "mariadb"):
+                conn.execute(mysql_insert(author_history).values(**row)
+                             .on_duplicate_key_update(bump))
+            else:
+                conn.execute(_UPSERTS[conn.dialect.name](author_history).values(**row)
+                             .on_conflict_do_update(index_elements=[author_history.c.key],
+                                                    set_=bump))
 
 
 def _claim_row(conn: Connection, key: str, now: _dt.datetime, expires_at: _dt.datetime
                ) -> bool:
+    upsert = _UPSERTS.get(conn.dialect.name)
+    if upsert is not None:
+        # One statement: insert, or take over an expired claim; a live claim
+        # leaves the row alone and reports no row changed.
+        # RETURNING, since psycopg reports no rowcount for an upsert.
+        statement = upsert(policy_marks).values(key=key, expires_at=expires_at)
+        statement = statement.on_conflict_do_update(
+            index_elements=[policy_marks.c.key], set_={"expires_at": expires_at},
+            where=policy_marks.c.expires_at <= now).returning(policy_marks.c.key)
+        return conn.execute(statement).first() is not None
     renewed = conn.execute(update(policy_marks).where(
         policy_marks.c.key == key, policy_marks.c.expires_at <= now).values(
         expires_at=expires_at)).rowcount
