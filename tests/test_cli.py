@@ -23,8 +23,8 @@ def test_version_and_help(runner):
     assert __version__ in runner.invoke(cli, ["--version"]).output
     result = runner.invoke(cli, ["-h"])
     assert result.exit_code == 0 and "Example:" in result.output
-    for command in ("serve", "train", "evaluate", "check", "rescore", "config"):
-        assert "Example:" in runner.invoke(cli, [command, "-h"]).output, command
+    for command in ("serve", "train", "evaluate", "check", "rescore", "config", "config show"):
+        assert "Example:" in runner.invoke(cli, [*command.split(), "-h"]).output, command
 
 
 def test_check_prints_decision_scores_and_reasons(runner):
@@ -40,6 +40,18 @@ def test_check_json_and_policy_rejection(runner):
     body = json.loads(result.output)
     assert body["decision"] == "reject"
     assert body["reasons"][0]["code"] == "policy.missing_field"
+
+
+def test_check_applies_a_sites_policy(runner):
+    env = {"MODERATION_SITES": '{"forum": {"block_words": ["casino"]}}'}
+    args = ["check", "Best casino in town", "--author-name", "Bo", "--author-email",
+            "bo@example.org"]
+    main = runner.invoke(cli, args, env=env)
+    forum = runner.invoke(cli, [*args, "--site", "forum"], env=env)
+    assert "policy.blocked_word" not in main.output
+    assert "reason:   policy.blocked_word (reject)" in forum.output
+    unknown = runner.invoke(cli, [*args, "--site", "blog"], env=env)
+    assert unknown.exit_code == 1 and "unknown site 'blog'" in unknown.output
 
 
 def test_rescore_jsonl(runner, tmp_path):
