@@ -30,6 +30,7 @@ from .errors import (
     UnsupportedMediaType,
 )
 from .moderator import Moderator
+from .policy_state import PolicyState
 from .store import migrate, open_engine, save_decision
 
 __all__ = ["create_app"]
@@ -121,11 +122,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         logging.basicConfig(level=settings["log_level"],
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     loaded = load_model(Path(settings["models_dir"]), settings["model_version"] or None)
-    app.extensions["moderation"] = Moderator(loaded, settings)
-    if settings["store_comments"]:
+    moderator = Moderator(loaded, settings)
+    # The database also holds the flood, duplicate and trust state every worker shares.
+    if settings["store_comments"] or moderator.needs_state:
         engine = open_engine(settings["database_url"])
         migrate(engine)
         app.extensions["moderation_engine"] = engine
+        moderator.state = PolicyState(engine, settings["redis_url"])
+    app.extensions["moderation"] = moderator
     app.register_blueprint(bp)
     app.register_error_handler(ModerationError, _error_response)
     app.register_error_handler(HTTPException, _http_error)

@@ -53,7 +53,7 @@ def cli() -> None:
     """Self-hosted comment moderation: accept, flag or reject, with reasons.
 
     Settings come from MODERATION_CONFIG (a TOML file) and MODERATION_* variables;
-    see 'moderation config'.
+    see 'moderation config show'.
 
     Example: moderation check "Buy cheap meds at pills.example.com"
     """
@@ -129,10 +129,12 @@ def evaluate(path: Path, model_version: str | None) -> None:
 @click.option("--author-name", default="", help="Author name (required by default policy).")
 @click.option("--author-email", default="", help="Author e-mail (required by default policy).")
 @click.option("--author-url", default=None)
+@click.option("--site", default=None, help="Site whose policy applies (a [sites.<name>] "
+              "section).")
 @click.option("--json", "as_json", is_flag=True, help="Print the full JSON result.")
 @_clean_errors
 def check(text: str, author_name: str, author_email: str, author_url: str | None,
-          as_json: bool) -> None:
+          site: str | None, as_json: bool) -> None:
     """Moderate one comment and print the decision, scores and reasons.
 
     Example: moderation check "Great article" --author-name Ann --author-email ann@example.org
@@ -140,7 +142,8 @@ def check(text: str, author_name: str, author_email: str, author_url: str | None
     from .comment import parse_comment
 
     comment = parse_comment({"content": text, "author_name": author_name,
-                             "author_email": author_email, "author_url": author_url})
+                             "author_email": author_email, "author_url": author_url,
+                             "site": site})
     result = _moderator(_settings()).moderate(comment)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
@@ -190,18 +193,32 @@ def rescore(input_path: Path, output_path: Path, fmt: str | None, batch_size: in
         sys.exit(3)
 
 
-@cli.command("config")
+@cli.group("config")
+def config_group() -> None:
+    """Inspect the effective configuration.
+
+    Example: moderation config show
+    """
+
+
+@config_group.command("show")
 @_clean_errors
 def show_config() -> None:
-    """Print every setting: effective value, and what it does.
+    """Print every setting (effective value and what it does), each site's overrides and
+    the policy versions.
 
-    Example: MODERATION_MAX_LENGTH=2000 moderation config
+    Example: MODERATION_CONFIG=moderation.toml moderation config show
     """
+    from .policy import site_policies
+
     settings = _settings()
+    site_policies(settings)  # an invalid list, script or check name stops here too
     for setting in SETTINGS:
         click.echo(f"{setting.name} = {json.dumps(settings[setting.name])}")
         click.echo(f"    {setting.help}")
     click.echo(f"policy_version = {settings.policy_version}")
+    for site in settings.sites()[1:]:
+        click.echo(f"[sites.{site.site}] policy_version = {site.policy_version}")
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .policy import ACCEPT, FLAG, REJECT, SEVERITY, Check
+from .checks import ACCEPT, FLAG, REJECT, SEVERITY, Check
 
 __all__ = ["Reason", "decide", "model_outcome"]
 
@@ -49,4 +49,12 @@ def decide(scores: Mapping[str, float], thresholds: Mapping[str, Mapping[str, fl
             reasons.append(Reason(check.code, check.action, f"{check.name}: {check.detail}"))
     reasons.sort(key=lambda r: -SEVERITY[r.action])
     decision = reasons[0].action if reasons else ACCEPT
+    trust = next((c for c in checks if c.action == ACCEPT), None)
+    if trust is not None and decision == FLAG and all(
+            r.code.startswith("model.") for r in reasons):
+        # A trusted author's comment is not held on the model's doubt alone;
+        # policy flags and model rejects still stand.
+        lowered = ", ".join(r.code for r in reasons)
+        return ACCEPT, [Reason(trust.code, ACCEPT,
+                               f"{trust.name}: {trust.detail}; lowered {lowered} to accept")]
     return decision, reasons

@@ -19,6 +19,7 @@ __all__ = [
     "ModelError",
     "ModelIntegrityError",
     "InputFileError",
+    "UnknownSite",
 ]
 
 
@@ -111,3 +112,9 @@ class InputFileError(ModerationError):
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(f"line {line}: {message}" if line is not None else message)
         self.line = line
+
+
+class UnknownSite(NotFound):
+    """The request names a site the configuration does not define."""
+
+    code = "unknown_site"

@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .artefact import LoadedModel
 from .cache import LRUCache
 from .decision import decide
-from .errors import ConfigError
+from .errors import ConfigError, UnknownSite
 from .normalize import normalize
-from .policy import Policy
+from .policy import Policy, Submission, site_error, site_policies
+from .policy_state import PolicyState
+from .store import utcnow
 
-__all__ = ["Moderator"]
+__all__ = ["Moderator", "Site"]
+
+
+@dataclass(frozen=True)
+class Site:
+    """One site's compiled policy, thresholds and policy version."""
+
+    name: str
+    policy: Policy
+    thresholds: dict[str, dict[str, float]]
+    policy_version: str
+
+
+def _thresholds(loaded: LoadedModel, settings: Mapping[str, Any], categories: Sequence[str]
+                ) -> dict[str, dict[str, float]]:
+    thresholds = loaded.thresholds()
+    for category, override in settings["thresholds"].items():
+        if category not in thresholds:
+            raise ConfigError(f"thresholds: unknown category {category!r}; the model has "
+                              f"{', '.join(categories)}")
+        thresholds[category].update(override)
+    for category, limits in thresholds.items():
+        if limits["flag_at"] > limits["reject_at"]:
+            raise ConfigError(f"thresholds.{category}: flag_at must not exceed reject_at")
+    return thresholds
 
 # Longer contents are not remembered: they bound the cache's memory, and a
 # comment that long is rarely repeated word for word.
@@ -20,51 +48,78 @@ _CACHED_LENGTH = 2000
 
 
 class Moderator:
-    """A loaded model and a compiled policy; pure and safe to share across requests."""
+    """A loaded model and each site's compiled policy; safe to share across requests.
 
-    def __init__(self, loaded: LoadedModel, settings: Mapping[str, Any]) -> None:
+    ``state`` (flood, duplicate and trust state shared by every worker) is used
+    by live submissions only; without it those three checks report "not checked".
+    """
+
+    def __init__(self, loaded: LoadedModel, settings: Mapping[str, Any],
+                 state: PolicyState | None = None) -> None:
         self.loaded = loaded
-        self.policy = Policy(settings)
-        self.policy_version = str(getattr(settings, "policy_version", ""))
+        self.state = state
         self.categories = tuple(loaded.model.categories_)
-        thresholds = loaded.thresholds()
-        for category, override in settings["thresholds"].items():
-            if category not in thresholds:
-                raise ConfigError(f"thresholds: unknown category {category!r}; the model has "
-                                  f"{', '.join(self.categories)}")
-            thresholds[category].update(override)
-        for category, limits in thresholds.items():
-            if limits["flag_at"] > limits["reject_at"]:
-                raise ConfigError(f"thresholds.{category}: flag_at must not exceed reject_at")
-        self.thresholds = thresholds
+        self.sites: dict[str, Site] = {}
+        for site_settings, policy in site_policies(settings):
+            name = policy.site
+            try:
+                thresholds = _thresholds(loaded, site_settings, self.categories)
+            except ConfigError as exc:
+                raise site_error(name, exc) from None
+            self.sites[name] = Site(name, policy, thresholds,
+                                    str(getattr(site_settings, "policy_version", "")))
+        default = self.sites[""]
+        self.policy, self.thresholds = default.policy, default.thresholds
+        self.policy_version = default.policy_version
+
         self.score_cache: LRUCache[str, tuple[str, dict[str, float]]] = LRUCache(
             settings["score_cache_size"])
         loaded.model.scorer()  # compile the fast path at start-up, not on a first request
+
+    @property
+    def needs_state(self) -> bool:
+        """Whether any site's policy uses flood, duplicate or trust state."""
+        return any(site.policy.needs_state for site in self.sites.values())
 
     @property
     def model_version(self) -> str:
         """The served model's version."""
         return self.loaded.version
 
-    def moderate(self, comment: Mapping[str, Any]) -> dict[str, Any]:
-        """Decision, scores, reasons and checks for one validated comment."""
-        return self.moderate_many([comment])[0]
+    def site(self, name: str | None) -> Site:
+        """The policy of site ``name`` (the top-level one when empty)."""
+        try:
+            return self.sites[name or ""]
+        except KeyError:
+            raise UnknownSite(f"unknown site {name!r}; this service knows "
+                              f"{', '.join(repr(s) for s in self.sites if s) or 'none'}"
+                              ) from None
 
-    def moderate_many(self, comments: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """The same for many comments, scoring them in one model call."""
+    def moderate(self, comment: Mapping[str, Any], *,
+                 now: _dt.datetime | None = None) -> dict[str, Any]:
+        """Decision, scores, reasons and checks for one live submission (every check)."""
+        return self.moderate_many([comment], submitted=True, now=now)[0]
+
+    def moderate_many(self, comments: Sequence[Mapping[str, Any]], *, submitted: bool = False,
+                      now: _dt.datetime | None = None) -> list[dict[str, Any]]:
+        """The same for many comments, scoring them in one model call. Unless
+        ``submitted``, the submission checks are skipped (re-scoring stored comments)."""
+        sites = [self.site(c.get("site")) for c in comments]  # unknown site: fail before work
+        submission = Submission(now or utcnow(), self.state) if submitted else None
         scored = self._score([str(c.get("content") or "") for c in comments])
         results = []
-        for comment, (text, scores) in zip(comments, scored, strict=True):
+        for comment, site, (text, scores) in zip(comments, sites, scored, strict=True):
             scores = dict(scores)  # the cached dict is shared; hand out a copy
-            checks = self.policy.run(comment, text)
-            decision, reasons = decide(scores, self.thresholds, checks)
+            checks = site.policy.run(comment, text, submission)
+            decision, reasons = decide(scores, site.thresholds, checks)
+            site.policy.record(comment, decision, submission)
             results.append({
                 "decision": decision,
                 "scores": scores,
                 "reasons": [r.to_dict() for r in reasons],
                 "checks": [c.to_dict() for c in checks],
                 "model_version": self.model_version,
-                "policy_version": self.policy_version,
+                "policy_version": site.policy_version,
             })
         return results
 

@@ -14,7 +14,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Normalized", "normalize", "normalize_with_offsets", "fold_line_endings", "count_links"]
+__all__ = ["Normalized", "normalize", "normalize_with_offsets", "fold_line_endings", "count_links",
+           "link_hosts"]
 
 # Zero-width, bidi, variation selectors, fillers and C0/C1 controls (tab and
 # newline are kept: they separate words).
@@ -160,9 +161,13 @@ def _fold_homoglyphs(buf: _Buffer) -> None:
     buf.sub(_WORD, fold)
 
 
+def _host(url: str) -> str:
+    url = re.sub(r"^(?:(?:https?|hxxps?)://)?(?:www\.)?", "", url)
+    return re.split(r"[/?#:]", url, maxsplit=1)[0].strip(".")
+
+
 def _placeholder_url(m: re.Match[str]) -> str:
-    url = re.sub(r"^(?:(?:https?|hxxps?)://)?(?:www\.)?", "", m.group())
-    domain = re.split(r"[/?#:]", url, maxsplit=1)[0].strip(".")
+    domain = _host(m.group())
     token = re.sub(r"[^a-z0-9]+", "_", domain).strip("_")
     return f" _url_ dom_{token} " if token else " _url_ "
 
@@ -183,7 +188,7 @@ def _unleet(m: re.Match[str]) -> str:
     return token.translate(_LEET_TABLE) if _LEET_INSIDE.search(token) else token
 
 
-def _run(text: str, track: bool) -> _Buffer:
+def _clean(text: str, track: bool) -> _Buffer:
     buf = _Buffer(text, track)
     _nfkc(buf)
     buf.sub(_INVISIBLE, "")
@@ -191,6 +196,11 @@ def _run(text: str, track: bool) -> _Buffer:
     _fold_homoglyphs(buf)
     if "@" in buf.text:
         buf.sub(_EMAIL, " _email_ ")
+    return buf
+
+
+def _run(text: str, track: bool) -> _Buffer:
+    buf = _clean(text, track)
     buf.sub(_URL, _placeholder_url)
     if _DIGIT.search(buf.text):
         buf.sub(_PHONE, _placeholder_phone)
@@ -214,6 +224,11 @@ def normalize_with_offsets(text: str) -> Normalized:
     buf = _run(text, track=True)
     assert buf.starts is not None and buf.ends is not None
     return Normalized(buf.text, tuple(buf.starts), tuple(buf.ends))
+
+
+def link_hosts(text: str) -> list[str]:
+    """The host name of each link in ``text``: the links :func:`normalize` counts."""
+    return [_host(m.group()) for m in _URL.finditer(_clean(text, track=False).text)]
 
 
 def count_links(normalised: str) -> int:

@@ -1,115 +1,105 @@
-"""Policy checks: the site's rules, each reported whether it passed or not."""
+"""The site's policy: every check, in a fixed order, each reporting whether it passed.
+
+Content and author checks need only the comment; submission checks (see
+:data:`SUBMISSION_CHECKS`) also need the time of submission and shared state,
+and run only for live submissions, never when a file is re-scored.
+"""
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from .normalize import count_links, fold_line_endings, normalize
-from .wordlist import WordList
+from .checks import ACCEPT, FLAG, NONE, REJECT, SEVERITY, Check
+from .errors import ConfigError
+from .list_checks import ListChecks
+from .submission_checks import SUBMISSION_CHECKS, Submission, SubmissionChecks
+from .text_checks import TextChecks
 
-__all__ = ["Check", "Policy", "ACCEPT", "FLAG", "REJECT", "NONE", "SEVERITY"]
+__all__ = ["Check", "Policy", "Submission", "ACCEPT", "FLAG", "REJECT", "NONE", "SEVERITY",
+           "CHECK_NAMES", "CONTENT_CHECKS", "SUBMISSION_CHECKS", "site_policies",
+           "site_error"]
 
-NONE, ACCEPT, FLAG, REJECT = "none", "accept", "flag", "reject"
-SEVERITY = {ACCEPT: 0, FLAG: 1, REJECT: 2}
-# Deliberately permissive (RFC 5322 allows far more than sites see), but it
-# demands one @, a dotted domain and no spaces, like WordPress's is_email().
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
-# Both word lists look at the author name, and regular commenters come back:
-# normalise each name once.
-_normalise_name = lru_cache(maxsize=4096)(normalize)
-
-
-@dataclass(frozen=True)
-class Check:
-    """The outcome of one policy check.
-
-    ``action`` is what the failed check asks for (``flag`` or ``reject``), or
-    ``none`` when it passed; ``code`` is the stable reason code it reports.
-    """
-
-    name: str
-    passed: bool
-    action: str
-    detail: str
-    code: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form: name, passed, action, detail."""
-        # Spelled out: dataclasses.asdict deep-copies every field, a visible
-        # share of a request's time for six checks.
-        return {"name": self.name, "passed": self.passed, "action": self.action,
-                "detail": self.detail}
-
-
-def _result(name: str, failed: bool, action: str, code: str, detail: str) -> Check:
-    return Check(name, not failed, action if failed else NONE, detail, code if failed else "")
+CONTENT_CHECKS = ("required_fields", "length", "email_syntax", "links", "link_domains",
+                  "shorteners", "moderation_words", "block_words", "shouting", "gibberish",
+                  "script")
+CHECK_NAMES = CONTENT_CHECKS + ("honeypot", "submit_timing", "closed_thread", "flood",
+                                "duplicate", "trust")
+ContentCheck = Callable[[Mapping[str, Any], str], Check]
+SubmissionCheck = Callable[[Mapping[str, Any], str, Submission], Check]
 
 
 class Policy:
-    """The site's checks, compiled once from the settings."""
+    """One site's checks, compiled once from its settings."""
 
-    def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.required_fields = tuple(settings["required_fields"])
-        self.max_length = int(settings["max_length"])
-        self.max_links = int(settings["max_links"])
-        self.moderation_words = WordList(settings["moderation_words"])
-        self.block_words = WordList(settings["block_words"])
-        self._checks: tuple[Callable[[Mapping[str, Any], str], Check], ...] = (
-            self._required_fields, self._length, self._email, self._links,
-            self._moderation_words, self._block_words)
+    def __init__(self, settings: Mapping[str, Any], site: str = "") -> None:
+        self.site = site
+        text, lists = TextChecks(settings), ListChecks(settings)
+        self.submission = SubmissionChecks(settings, site)
+        content: dict[str, ContentCheck] = {
+            "required_fields": text.required, "length": text.length,
+            "email_syntax": text.email, "links": lists.links,
+            "link_domains": lists.link_domains, "shorteners": lists.shortener_links,
+            "moderation_words": lists.moderation_words, "block_words": lists.block_words,
+            "shouting": text.shouting, "gibberish": text.gibberish, "script": text.script}
+        sub = self.submission
+        submission: dict[str, SubmissionCheck] = {
+            "honeypot": sub.honeypot, "submit_timing": sub.submit_timing,
+            "closed_thread": sub.closed_thread, "flood": sub.flood,
+            "duplicate": sub.duplicate, "trust": sub.trust}
+        self.actions = dict(settings["check_actions"])
+        for name, action in self.actions.items():
+            if name not in CHECK_NAMES:
+                raise ConfigError(f"check_actions: unknown check {name!r}; the checks are "
+                                  f"{', '.join(CHECK_NAMES)}")
+            if name == "trust" and action != "off":
+                raise ConfigError("check_actions.trust: the trust check can only be 'off'")
+        self._content = [(n, f) for n, f in content.items() if self.actions.get(n) != "off"]
+        self._submission = [(n, f) for n, f in submission.items()
+                            if self.actions.get(n) != "off"]
 
-    def run(self, comment: Mapping[str, Any], normalised: str) -> list[Check]:
-        """Every check, in a fixed order, on a comment and its normalised content."""
-        return [check(comment, normalised) for check in self._checks]
+    @property
+    def needs_state(self) -> bool:
+        """Whether an enabled check needs the state shared by every worker."""
+        enabled = {n for n, _ in self._submission}
+        return self.submission.needs_state and bool(enabled & {"flood", "duplicate", "trust"})
 
-    def _required_fields(self, comment: Mapping[str, Any], _: str) -> Check:
-        missing = [f for f in self.required_fields if not str(comment.get(f) or "").strip()]
-        detail = f"missing: {', '.join(missing)}" if missing else "all required fields present"
-        return _result("required_fields", bool(missing), REJECT, "policy.missing_field", detail)
+    def _override(self, check: Check) -> Check:
+        action = self.actions.get(check.name)
+        if action and not check.passed and check.code != "policy.pattern_timeout":
+            return dataclasses.replace(check, action=action)
+        return check
 
-    def _length(self, comment: Mapping[str, Any], _: str) -> Check:
-        content = fold_line_endings(str(comment.get("content") or "")).strip()
-        if not content:
-            return _result("length", True, REJECT, "policy.empty_content",
-                           "content is empty after trimming")
-        detail = f"{len(content)} of at most {self.max_length} characters"
-        return _result("length", len(content) > self.max_length, REJECT, "policy.too_long",
-                       detail)
+    def run(self, comment: Mapping[str, Any], normalised: str,
+            submission: Submission | None = None) -> list[Check]:
+        """Every enabled check on a comment and its normalised content; the submission
+        checks only when ``submission`` describes a live submission."""
+        checks = [check(comment, normalised) for _, check in self._content]
+        if submission is not None:
+            checks += [check(comment, normalised, submission) for _, check in self._submission]
+        return [self._override(c) for c in checks]
 
-    def _email(self, comment: Mapping[str, Any], _: str) -> Check:
-        email = str(comment.get("author_email") or "").strip()
-        if not email:
-            return _result("email_syntax", False, REJECT, "", "no e-mail given")
-        bad = len(email) > 254 or not _EMAIL.match(email)
-        return _result("email_syntax", bad, REJECT, "policy.invalid_email",
-                       "e-mail address is not valid" if bad else "e-mail address is valid")
+    def record(self, comment: Mapping[str, Any], decision: str,
+               submission: Submission | None) -> None:
+        """Remember a live submission's decision (the trust check's history)."""
+        if submission is not None and self.actions.get("trust") != "off":
+            self.submission.record(comment, decision, submission)
 
-    def _links(self, comment: Mapping[str, Any], normalised: str) -> Check:
-        links = count_links(normalised)
-        if self.max_links == 0:
-            return _result("links", False, FLAG, "", f"{links} link(s); link limit disabled")
-        too_many = links >= self.max_links
-        return _result("links", too_many, FLAG, "policy.too_many_links",
-                       f"{links} link(s); {self.max_links} or more are held for review")
 
-    def _words(self, name: str, words: WordList, action: str, code: str,
-               comment: Mapping[str, Any], normalised: str) -> Check:
-        if not words.entries:
-            return _result(name, False, action, code, "no listed word found")
-        author = _normalise_name(str(comment.get("author_name") or ""))
-        in_content = words.find(normalised)
-        hits = in_content + [w for w in words.find(author) if w not in in_content]
-        detail = f"matched: {', '.join(hits)}" if hits else "no listed word found"
-        return _result(name, bool(hits), action, code, detail)
+def site_error(site: str, exc: ConfigError) -> ConfigError:
+    """``exc`` with the site's section named, so the message points at the right key."""
+    return ConfigError(f"sites.{site}.{exc.message}") if site else exc
 
-    def _moderation_words(self, comment: Mapping[str, Any], normalised: str) -> Check:
-        return self._words("moderation_words", self.moderation_words, FLAG,
-                           "policy.moderation_word", comment, normalised)
 
-    def _block_words(self, comment: Mapping[str, Any], normalised: str) -> Check:
-        return self._words("block_words", self.block_words, REJECT, "policy.blocked_word",
-                           comment, normalised)
+def site_policies(settings: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], Policy]]:
+    """Each site's settings and compiled policy, the top-level policy (site "") first."""
+    compiled = []
+    per_site = settings.sites() if hasattr(settings, "sites") else [settings]
+    for site_settings in per_site:
+        name = str(getattr(site_settings, "site", ""))
+        try:
+            compiled.append((site_settings, Policy(site_settings, name)))
+        except ConfigError as exc:
+            raise site_error(name, exc) from None
+    return compiled

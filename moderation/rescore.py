@@ -86,14 +86,19 @@ def _to_comment(number: int, record: Any) -> tuple[Any, dict[str, Any]]:
         raise InputFileError(exc.message, number) from None
 
 
-def _batches(input_path: Path, fmt: str | None, batch_size: int, on_error: str,
-             report: RescoreReport) -> Iterator[tuple[list[Any], list[dict[str, Any]]]]:
+def _batches(moderator: Moderator, input_path: Path, fmt: str | None, batch_size: int,
+             on_error: str, report: RescoreReport
+             ) -> Iterator[tuple[list[Any], list[dict[str, Any]]]]:
     """``(ids, comments)`` batches of valid rows; bad rows stop the run or are listed."""
     ids: list[Any] = []
     batch: list[dict[str, Any]] = []
     for number, record in read_records(Path(input_path), fmt):
         try:
             row_id, comment = _to_comment(number, record)
+            try:
+                moderator.site(comment["site"])
+            except ModerationError as exc:
+                raise InputFileError(exc.message, number) from None
         except InputFileError as exc:
             if on_error == "stop":
                 raise
@@ -122,7 +127,7 @@ def rescore_file(moderator: Moderator, input_path: Path, output_path: Path, *,
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out, \
                 BatchModerator(moderator, jobs) as scorer:
-            batches = _batches(input_path, fmt, batch_size, on_error, report)
+            batches = _batches(moderator, input_path, fmt, batch_size, on_error, report)
             for ids, results in scorer.run(batches):
                 for row_id, result in zip(ids, results, strict=True):
                     out.write(json.dumps({"id": row_id, **result}, ensure_ascii=False) + "\n")

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Integer,
     MetaData,
     String,
     Table,
@@ -27,13 +28,14 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from .errors import ConfigError
 
 __all__ = ["open_engine", "migrate", "save_decision", "get_decision", "utcnow", "metadata",
-           "comments", "schema_migrations", "MIGRATIONS"]
+           "comments", "schema_migrations", "policy_marks", "author_history", "MIGRATIONS"]
 
 metadata = MetaData()
 schema_migrations = Table(
@@ -55,6 +57,23 @@ comments = Table(
     Column("model_version", String(64), nullable=False),
     Column("policy_version", String(64), nullable=False),
 )
+# Microseconds on MySQL/MariaDB too (their DATETIME drops them by default).
+_PRECISE_TIME = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+# Flood and duplicate windows: one row per hashed key (never a raw e-mail or IP),
+# claimable again once ``expires_at`` has passed.
+policy_marks = Table(
+    "policy_marks", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("expires_at", _PRECISE_TIME, nullable=False, index=True),
+)
+# Accepted and rejected comments per hashed author e-mail, for the trust check.
+author_history = Table(
+    "author_history", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("accepted", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
 _DECISIONS = ("accept", "flag", "reject")
 
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = []
@@ -68,6 +87,16 @@ def _migration(func: Callable[[Connection], None]) -> Callable[[Connection], Non
 @_migration
 def m001_comments(conn: Connection) -> None:
     comments.create(conn)
+
+
+@_migration
+def m010_policy_marks(conn: Connection) -> None:
+    policy_marks.create(conn)
+
+
+@_migration
+def m011_author_history(conn: Connection) -> None:
+    author_history.create(conn)
 
 
 def utcnow() -> _dt.datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -116,23 +117,23 @@ SERVER_URLS = {"postgresql": "MODERATION_TEST_POSTGRES_URL",
                "mariadb": "MODERATION_TEST_MYSQL_URL"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
-def database_url(request, tmp_path):
-    """A fresh, empty database on each backend; dropped afterwards."""
-    if request.param == "sqlite":
+@contextlib.contextmanager
+def fresh_database(kind: str, tmp_path: Path):
+    """A fresh, empty database on backend ``kind``, dropped afterwards."""
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    base = os.environ.get(SERVER_URLS[request.param])
+    base = os.environ.get(SERVER_URLS[kind])
     if not base:
-        pytest.skip(f"{SERVER_URLS[request.param]} is not set")
+        pytest.skip(f"{SERVER_URLS[kind]} is not set")
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        if request.param == "postgresql":
+        if kind == "postgresql":
             conn.execute(text(f"CREATE SCHEMA {name}"))
         else:
             conn.execute(text(f"CREATE DATABASE {name}"))
-    if request.param == "postgresql":
+    if kind == "postgresql":
         url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{name}"
     else:
         url = base.rsplit("/", 1)[0] + f"/{name}"
@@ -140,8 +141,15 @@ def database_url(request, tmp_path):
         yield url
     finally:
         with admin.connect() as conn:
-            if request.param == "postgresql":
+            if kind == "postgresql":
                 conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
             else:
                 conn.execute(text(f"DROP DATABASE {name}"))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def database_url(request, tmp_path):
+    """A fresh, empty database on each backend; dropped afterwards."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url

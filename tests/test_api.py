@@ -126,6 +126,7 @@ def test_threshold_overrides_apply(settings_overrides):
 def test_storage_can_be_turned_off(settings_overrides, tmp_path):
     from moderation.api import create_app
 
-    app = create_app({**settings_overrides, "store_comments": False})
+    app = create_app({**settings_overrides, "store_comments": False, "flood_seconds": 0,
+                      "duplicate_window": 0, "trust_after": 0})
     assert app.test_client().post("/v1/moderate", json=GOOD).status_code == 200
     assert not (tmp_path / "test.db").exists()

@@ -23,8 +23,8 @@ def test_version_and_help(runner):
     assert __version__ in runner.invoke(cli, ["--version"]).output
     result = runner.invoke(cli, ["-h"])
     assert result.exit_code == 0 and "Example:" in result.output
-    for command in ("serve", "train", "evaluate", "check", "rescore", "config"):
-        assert "Example:" in runner.invoke(cli, [command, "-h"]).output, command
+    for command in ("serve", "train", "evaluate", "check", "rescore", "config", "config show"):
+        assert "Example:" in runner.invoke(cli, [*command.split(), "-h"]).output, command
 
 
 def test_check_prints_decision_scores_and_reasons(runner):
@@ -40,6 +40,18 @@ def test_check_json_and_policy_rejection(runner):
     body = json.loads(result.output)
     assert body["decision"] == "reject"
     assert body["reasons"][0]["code"] == "policy.missing_field"
+
+
+def test_check_applies_a_sites_policy(runner):
+    env = {"MODERATION_SITES": '{"forum": {"block_words": ["casino"]}}'}
+    args = ["check", "Best casino in town", "--author-name", "Bo", "--author-email",
+            "bo@example.org"]
+    main = runner.invoke(cli, args, env=env)
+    forum = runner.invoke(cli, [*args, "--site", "forum"], env=env)
+    assert "policy.blocked_word" not in main.output
+    assert "reason:   policy.blocked_word (reject)" in forum.output
+    unknown = runner.invoke(cli, [*args, "--site", "blog"], env=env)
+    assert unknown.exit_code == 1 and "unknown site 'blog'" in unknown.output
 
 
 def test_rescore_jsonl(runner, tmp_path):
@@ -127,13 +139,28 @@ def test_evaluate_labelled_file(runner, tmp_path):
 
 
 def test_config_lists_every_setting(runner):
-    result = runner.invoke(cli, ["config"], env={"MODERATION_MAX_LENGTH": "2000"})
+    result = runner.invoke(cli, ["config", "show"], env={"MODERATION_MAX_LENGTH": "2000"})
     assert result.exit_code == 0
     for setting in SETTINGS:
         assert f"{setting.name} = " in result.output and setting.help in result.output
     assert "max_length = 2000" in result.output
-    bad = runner.invoke(cli, ["config"], env={"MODERATION_MAX_LENGTH": "-1"})
+    bad = runner.invoke(cli, ["config", "show"], env={"MODERATION_MAX_LENGTH": "-1"})
     assert bad.exit_code == 1 and "max_length" in bad.output
+
+
+def test_config_show_prints_sites_and_names_bad_keys(runner, tmp_path):
+    path = tmp_path / "moderation.toml"
+    path.write_text('max_links = 3\n[sites.forum]\nscripts = ["en", "ru"]\n')
+    result = runner.invoke(cli, ["config", "show"], env={"MODERATION_CONFIG": str(path)})
+    assert result.exit_code == 0, result.output
+    assert '"forum": {"scripts": ["en", "ru"]}' in result.output
+    assert "[sites.forum] policy_version = " in result.output
+    path.write_text('[sites.forum]\nscripts = ["klingon"]\n')
+    bad = runner.invoke(cli, ["config", "show"], env={"MODERATION_CONFIG": str(path)})
+    assert bad.exit_code == 1 and "sites.forum.scripts: unknown script" in bad.output
+    path.write_text('[sites.forum]\nmax_linx = 3\n')
+    bad = runner.invoke(cli, ["config", "show"], env={"MODERATION_CONFIG": str(path)})
+    assert bad.exit_code == 1 and "forum.max_linx: not a policy setting" in bad.output
 
 
 def test_train_writes_a_loadable_model(runner, tmp_path):

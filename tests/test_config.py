@@ -1,7 +1,11 @@
+import re
+from pathlib import Path
+
 import pytest
 
 from moderation.config import SETTINGS, load_settings
 from moderation.errors import ConfigError
+from moderation.policy import site_policies
 
 
 def test_defaults_match_a_typical_comment_form():
@@ -64,3 +68,22 @@ def test_policy_version_is_stable_and_tracks_policy_only():
     assert base == load_settings(environ={}).policy_version
     assert load_settings({"max_length": 2000}, environ={}).policy_version != base
     assert load_settings({"log_level": "DEBUG"}, environ={}).policy_version == base
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_every_setting_is_in_the_readme_table():
+    text = README.read_text()
+    for setting in SETTINGS:
+        assert f"| `{setting.name}` |" in text, setting.name
+
+
+def test_readme_toml_examples_load_and_compile(tmp_path):
+    blocks = re.findall(r"```toml\n(.*?)```", README.read_text(), re.S)
+    assert len(blocks) >= 2
+    for number, block in enumerate(blocks):
+        path = tmp_path / f"example{number}.toml"
+        path.write_text(block)
+        settings = load_settings(environ={"MODERATION_CONFIG": str(path)})
+        assert [site for _, site in site_policies(settings)]

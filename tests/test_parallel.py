@@ -27,7 +27,7 @@ def _write(path, rows, bad_line=None):
 @pytest.mark.parametrize("jobs", [1, 2, 0])
 def test_results_match_one_process_in_input_order(moderator, tmp_path, jobs):
     src = _write(tmp_path / "in.jsonl", ROWS)
-    expected = [{"id": r["id"], **moderator.moderate(r)} for r in ROWS]
+    expected = [{"id": r["id"], **moderator.moderate_many([r])[0]} for r in ROWS]
     report = rescore_file(moderator, src, tmp_path / "out.jsonl", batch_size=3, jobs=jobs)
     written = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert written == expected and report.rows == len(ROWS)

@@ -18,7 +18,8 @@ def run(comment, **settings):
 def test_every_check_reports_name_passed_action_detail():
     checks = run(GOOD)
     assert list(checks) == ["required_fields", "length", "email_syntax", "links",
-                            "moderation_words", "block_words"]
+                            "link_domains", "shorteners", "moderation_words", "block_words",
+                            "shouting", "gibberish", "script"]
     for check in checks.values():
         assert check.passed and check.action == "none"
         assert set(check.to_dict()) == {"name", "passed", "action", "detail"}
@@ -116,7 +117,7 @@ def test_moderation_words_scunthorpe(content, hit):
 def test_word_lists_also_check_the_author_name():
     check = run({**GOOD, "author_name": "Best Casino Deals"}, block_words=["casino"])
     assert not check["block_words"].passed
-    assert check["block_words"].detail == "matched: casino"
+    assert check["block_words"].detail == "matched: casino in author_name"
 
 
 def test_wordlist_phrases_and_order():

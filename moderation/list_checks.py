@@ -1,0 +1,136 @@
+"""Checks against the site's lists: link count and link domains (allowed, blocked,
+shorteners), and the moderation and block word lists."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from publicsuffixlist import PublicSuffixList
+
+from .checks import FLAG, REJECT, Check, result
+from .errors import ConfigError
+from .normalize import link_hosts, normalize
+from .wordlist import WordList
+
+__all__ = ["ListChecks", "registrable_domain"]
+
+
+@functools.lru_cache(maxsize=1)
+def _suffixes() -> PublicSuffixList:
+    # The package ships a snapshot of the Public Suffix List; nothing is fetched.
+    return PublicSuffixList()
+
+
+def registrable_domain(host: str) -> str:
+    """The domain a registrant controls: ``sub.evil.example.co.uk`` -> ``example.co.uk``."""
+    host = host.strip().strip(".").lower()
+    host = re.sub(r"^www\.", "", host)
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass  # not a valid IDN: compare it as written
+    return _suffixes().privatesuffix(host) or host
+
+
+def _url_host(url: str) -> str:
+    url = url.strip()
+    try:
+        return urlsplit(url if "//" in url else "//" + url).hostname or ""
+    except ValueError:  # e.g. an unbalanced "[" in a would-be IPv6 host
+        return ""
+
+
+def _domains(key: str, entries: list[str]) -> frozenset[str]:
+    domains = {registrable_domain(e) for e in entries if e.strip()}
+    if "" in domains:
+        raise ConfigError(f"{key}: an entry is not a domain name")
+    return frozenset(domains)
+
+
+# Authors and user agents come back again and again: normalise each value once.
+_normalise_cached = lru_cache(maxsize=4096)(normalize)
+
+
+@lru_cache(maxsize=4096)
+def _field_words(value: str) -> str:
+    # E-mails, URLs and IPs would become placeholders if normalised whole;
+    # their parts are words to match list entries against.
+    return normalize(re.sub(r"[\W_]+", " ", value))
+
+
+class ListChecks:
+    """Link and word-list checks, with their lists compiled once."""
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.max_links = int(settings["max_links"])
+        self.allowed = _domains("allowed_domains", settings["allowed_domains"])
+        self.blocked = _domains("blocked_domains", settings["blocked_domains"])
+        self.shorteners = _domains("url_shorteners", settings["url_shorteners"])
+        self.words = {}
+        for key in ("moderation_words", "block_words"):
+            try:
+                self.words[key] = WordList(settings[key], timeout_ms=settings["regex_timeout_ms"])
+            except ValueError as exc:
+                raise ConfigError(f"{key}: {exc}") from None
+
+    def _link_domains(self, comment: Mapping[str, Any]) -> list[str]:
+        hosts = link_hosts(str(comment.get("content") or ""))
+        if str(comment.get("author_url") or "").strip():
+            hosts.append(_url_host(str(comment["author_url"])))
+        return [registrable_domain(h) for h in hosts]
+
+    def links(self, comment: Mapping[str, Any], _: str) -> Check:
+        """Fewer than ``max_links`` links outside the allowed domains."""
+        links = sum(d not in self.allowed for d in self._link_domains(comment))
+        if self.max_links == 0:
+            return result("links", False, FLAG, "", f"{links} link(s); link limit disabled")
+        return result("links", links >= self.max_links, FLAG, "policy.too_many_links",
+                      f"{links} link(s); {self.max_links} or more are held for review")
+
+    def link_domains(self, comment: Mapping[str, Any], _: str) -> Check:
+        """No link to a blocked registrable domain."""
+        blocked = sorted({d for d in self._link_domains(comment) if d in self.blocked})
+        return result("link_domains", bool(blocked), REJECT, "policy.blocked_domain",
+                      f"blocked: {', '.join(blocked)}" if blocked else "no blocked domain")
+
+    def shortener_links(self, comment: Mapping[str, Any], _: str) -> Check:
+        """No link through a URL shortener."""
+        found = sorted({d for d in self._link_domains(comment)
+                        if d in self.shorteners and d not in self.allowed})
+        return result("shorteners", bool(found), FLAG, "policy.url_shortener",
+                      f"shortened: {', '.join(found)}" if found else "no shortened link")
+
+    def _scan(self, key: str, name: str, action: str, code: str, comment: Mapping[str, Any],
+              normalised: str) -> Check:
+        if self.words[key].empty:
+            return result(name, False, action, code, "no listed word found")
+        fields = {"content": (str(comment.get("content") or ""), normalised)}
+        for field, prepare in (("author_name", _normalise_cached), ("author_email", _field_words),
+                               ("author_url", _field_words), ("author_ip", _field_words),
+                               ("user_agent", _normalise_cached)):
+            raw = str(comment.get(field) or "")
+            if raw:
+                fields[field] = (raw, prepare(raw))
+        scan = self.words[key].scan(fields, comment.get("author_ip"))
+        if scan.hits:
+            return result(name, True, action, code, f"matched: {', '.join(scan.hits)}")
+        if scan.timed_out:
+            # Unproven, so never a reject: a person looks at it.
+            return result(name, True, FLAG, "policy.pattern_timeout",
+                          f"timed out: {', '.join(scan.timed_out)}")
+        return result(name, False, action, code, "no listed word found")
+
+    def moderation_words(self, comment: Mapping[str, Any], normalised: str) -> Check:
+        """No entry of the moderation list (hold for review)."""
+        return self._scan("moderation_words", "moderation_words", FLAG,
+                          "policy.moderation_word", comment, normalised)
+
+    def block_words(self, comment: Mapping[str, Any], normalised: str) -> Check:
+        """No entry of the block list (reject)."""
+        return self._scan("block_words", "block_words", REJECT, "policy.blocked_word",
+                          comment, normalised)
