@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, request
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from . import __version__
@@ -27,6 +28,7 @@ from .errors import (
     ModerationError,
     NotFound,
     PayloadTooLarge,
+    ServiceUnavailable,
     UnsupportedMediaType,
 )
 from .moderator import Moderator
@@ -106,7 +108,24 @@ def _http_error(exc: HTTPException) -> Any:
     return response
 
 
+def _is_outage(exc: Exception) -> bool:
+    """A database or Redis connection failure: the client may retry, it is not a bug."""
+    if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError)
+                                             and exc.connection_invalidated):
+        return True
+    try:
+        import redis
+    except ImportError:
+        return False
+    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
+
+
 def _unexpected(exc: Exception) -> Any:
+    if _is_outage(exc):
+        log.error("dependency unavailable on %s %s: %s", request.method, request.path,
+                  type(exc).__name__)
+        return _error_response(ServiceUnavailable(
+            "storage is temporarily unavailable; nothing was saved, try again"))
     log.exception("unhandled error on %s %s", request.method, request.path)
     return _error_response(ModerationError("internal server error"))
 

@@ -16,6 +16,7 @@ __all__ = [
     "NotFound",
     "MethodNotAllowed",
     "ConfigError",
+    "ServiceUnavailable",
     "ModelError",
     "ModelIntegrityError",
     "InputFileError",
@@ -83,6 +84,13 @@ class MethodNotAllowed(ModerationError):
 
     status = 405
     code = "method_not_allowed"
+
+
+class ServiceUnavailable(ModerationError):
+    """A service we depend on (database, Redis) cannot be reached; try again later."""
+
+    status = 503
+    code = "service_unavailable"
 
 
 class ConfigError(ModerationError):

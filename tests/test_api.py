@@ -130,3 +130,37 @@ def test_storage_can_be_turned_off(settings_overrides, tmp_path):
                       "duplicate_window": 0, "trust_after": 0})
     assert app.test_client().post("/v1/moderate", json=GOOD).status_code == 200
     assert not (tmp_path / "test.db").exists()
+
+
+def test_redis_outage_after_start_up_is_a_503_and_saves_nothing(settings_overrides):
+    import os
+
+    import redis
+
+    from moderation.api import create_app
+
+    url = os.environ.get("MODERATION_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("MODERATION_TEST_REDIS_URL is not set")
+    app = create_app({**settings_overrides, "redis_url": url})
+    state = app.extensions["moderation"].state
+    # Redis goes away: point the live client at a port where nothing listens.
+    state.redis = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)
+    state._script = state.redis.register_script("return 1")
+    response = app.test_client().post("/v1/moderate", json=GOOD)
+    assert error_of(response) == (503, "service_unavailable")
+    assert stored(app) == []
+
+
+def test_database_outage_is_a_503(settings_overrides, tmp_path):
+    from moderation.api import create_app
+
+    app = create_app({**settings_overrides, "check_actions": {
+        "flood": "off", "duplicate": "off", "trust": "off"}})
+    # The database file is deleted under the running service: the next
+    # connection finds an empty file without the comments table.
+    app.extensions["moderation_engine"].dispose()
+    for path in tmp_path.glob("test.db*"):
+        path.unlink()
+    response = app.test_client().post("/v1/moderate", json=GOOD)
+    assert error_of(response) == (503, "service_unavailable")
