@@ -8,8 +8,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
-__all__ = ["category_metrics", "choose_thresholds", "REJECT_PRECISION", "FLAG_RECALL",
-           "FLAG_PRECISION"]
+__all__ = ["category_metrics", "choose_thresholds", "calibration_error", "decision_rates",
+           "macro_f1", "tradeoff_table", "REJECT_PRECISION", "FLAG_RECALL", "FLAG_PRECISION"]
 
 REJECT_PRECISION = 0.97  # the model alone rejects only where it is this precise
 FLAG_RECALL = 0.90  # and holds for review enough to catch this share of positives
@@ -26,7 +26,7 @@ def _f1_at(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, flo
             "positive_rate": round(float(predicted.mean()) if len(y) else 0.0, 4)}
 
 
-def category_metrics(y_true: Sequence[int], scores: ArrayLike,
+def category_metrics(y_true: ArrayLike, scores: ArrayLike,
                      thresholds: dict[str, float]) -> dict[str, object]:
     """ROC AUC, average precision, and precision/recall/F1 at flag and reject thresholds."""
     y = np.asarray(y_true, dtype=np.int64)
@@ -68,3 +68,50 @@ def choose_thresholds(y_true: Sequence[int], scores: ArrayLike, *,
         flag_at = max(flag_at, float(cuts[precise[0]]))
     flag_at = min(flag_at, reject_at)
     return {"flag_at": round(flag_at, 4), "reject_at": round(reject_at, 4)}
+
+
+def macro_f1(y_true: ArrayLike, scores: ArrayLike, threshold: float) -> float:
+    """Mean of the positive and the negative class's F1 at ``threshold``."""
+    y = np.asarray(y_true, dtype=np.int64)
+    s = np.asarray(scores, dtype=np.float64)
+    positive = _f1_at(y, s, threshold)["f1"]
+    negative = _f1_at(1 - y, -s, -threshold + 1e-12)["f1"]  # "below threshold" as positive
+    return round((positive + negative) / 2, 4)
+
+
+def calibration_error(y_true: ArrayLike, scores: ArrayLike, bins: int = 10) -> float:
+    """Expected calibration error: |mean score - positive share| over equal-width bins."""
+    y = np.asarray(y_true, dtype=np.float64)
+    s = np.asarray(scores, dtype=np.float64)
+    if not len(y):
+        return 0.0
+    which = np.minimum((s * bins).astype(np.int64), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            total += inside.sum() / len(y) * abs(s[inside].mean() - y[inside].mean())
+    return round(float(total), 4)
+
+
+def decision_rates(scores: ArrayLike, thresholds: dict[str, float]) -> dict[str, float]:
+    """Shares of comments this category alone would accept, flag and reject."""
+    s = np.asarray(scores, dtype=np.float64)
+    reject = float(np.mean(s >= thresholds["reject_at"])) if len(s) else 0.0
+    held = float(np.mean(s >= thresholds["flag_at"])) if len(s) else 0.0
+    return {"accept": round(1 - held, 4), "flag": round(held - reject, 4),
+            "reject": round(reject, 4)}
+
+
+def tradeoff_table(y_true: ArrayLike, scores: ArrayLike,
+                   cuts: Sequence[float] | None = None) -> list[dict[str, float]]:
+    """Precision, recall and share of comments at or above each threshold."""
+    y = np.asarray(y_true, dtype=np.int64)
+    s = np.asarray(scores, dtype=np.float64)
+    grid = cuts if cuts is not None else [round(0.05 * i, 2) for i in range(1, 20)]
+    rows = []
+    for cut in grid:
+        at = _f1_at(y, s, cut)
+        rows.append({"threshold": round(float(cut), 4), "precision": at["precision"],
+                     "recall": at["recall"], "share": at["positive_rate"]})
+    return rows

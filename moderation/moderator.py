@@ -8,6 +8,7 @@ from typing import Any
 from .artefact import LoadedModel
 from .decision import decide
 from .errors import ConfigError
+from .explain import explain
 from .normalize import normalize
 from .policy import Policy
 
@@ -39,8 +40,18 @@ class Moderator:
         return self.loaded.version
 
     def moderate(self, comment: Mapping[str, Any]) -> dict[str, Any]:
-        """Decision, scores, reasons and checks for one validated comment."""
-        return self.moderate_many([comment])[0]
+        """Decision, scores, reasons, checks and the evidence for one validated comment."""
+        result = self.moderate_many([comment])[0]
+        result["explanation"] = self.explain(str(comment.get("content") or ""), result["scores"])
+        return result
+
+    def explain(self, content: str, scores: Mapping[str, float]) -> dict[str, list[Any]]:
+        """For each category at or over its flag threshold, the words that raised it most."""
+        over = [c for c in self.categories if scores[c] >= self.thresholds[c]["flag_at"]]
+        if not over:
+            return {}
+        evidence = explain(self.loaded.model, content, over)
+        return {c: [e.to_dict() for e in evidence[c]] for c in over}
 
     def moderate_many(self, comments: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """The same for many comments, scoring them in one model call."""
