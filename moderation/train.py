@@ -15,14 +15,12 @@ import joblib
 import numpy as np
 import scipy
 import sklearn
-from numpy.typing import NDArray
-from sklearn.linear_model import LogisticRegression
 
 from . import __version__
 from .artefact import save_model, write_current
 from .datasets import SOURCES, Row, load_source, load_training_data
 from .errors import InputFileError
-from .metrics import category_metrics, choose_thresholds, tradeoff_table
+from .metrics import category_metrics, choose_thresholds, fit_platt, tradeoff_table
 from .model import UNKNOWN, ModerationModel
 from .normalize import normalize
 
@@ -40,18 +38,6 @@ THRESHOLD_SOURCES = ("training_data/", "jigsaw_toxic_subset", "youtube_spam")
 
 # Thresholds listed by 'moderation thresholds', besides the chosen ones.
 TRADEOFF_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
-
-
-def _platt(raw: NDArray[np.float64], y: Sequence[int]) -> tuple[float, float]:
-    """Platt scaling ``(a, b)`` of raw linear scores, fitted on held-out rows.
-
-    The heads are trained on a mix of sources whose positive shares differ
-    from a site's, so their raw probabilities are off; two parameters learned
-    on held-out comments of the natural-mix sources bring them back in line.
-    """
-    platt = LogisticRegression(C=1e4, solver="lbfgs", max_iter=1000)  # nearly unregularised
-    platt.fit(np.asarray(raw).reshape(-1, 1), np.asarray(y))
-    return float(platt.coef_[0, 0]), float(platt.intercept_[0])
 
 
 def _own(row: Row) -> bool:
@@ -73,17 +59,8 @@ def split_of(row: Row) -> str:
     return "holdout" if digest[0] < 256 * HOLDOUT_SHARE else "train"
 
 
-# Labels a source gives but the heads do not learn from. ToxicSpans' per-comment
-# majority labels come from comments pre-selected as likely toxic and are noisy;
-# leaving them out of the toxic head raised hold-out ROC AUC on OLID (0.816 to
-# 0.818), Jigsaw (0.951 to 0.953) and our corpus (0.981 to 0.985). Its rows
-# still teach the spam head what ordinary comments look like.
-UNUSED_LABELS = {"civil_comments_toxic_spans": ("toxic",)}
-
-
 def _label_matrix(rows: Sequence[Row], categories: Sequence[str]) -> dict[str, list[int]]:
-    return {c: [UNKNOWN if c in UNUSED_LABELS.get(r.source, ()) else r.labels.get(c, UNKNOWN)
-                for r in rows] for c in categories}
+    return {c: [r.labels.get(c, UNKNOWN) for r in rows] for c in categories}
 
 
 def _evaluate(model: ModerationModel, rows: Sequence[Row], categories: Sequence[str],
@@ -142,7 +119,7 @@ def train(*, training_dir: Path, models_dir: Path, data_dir: Path | None = None,
         if len({holdout[i].labels[category] for i in known}) < 2:
             raise InputFileError(f"too little data: the held-out split has no positive and "
                                  f"negative {category!r} rows to choose thresholds on")
-        model.calibrate(category, *_platt(raw[known, j], [holdout[i].labels[category]
+        model.calibrate(category, *fit_platt(raw[known, j], [holdout[i].labels[category]
                                                           for i in known]))
     scores = model.predict_proba_normalized(normalised)
     thresholds, tradeoff = {}, {}
@@ -168,7 +145,6 @@ def train(*, training_dir: Path, models_dir: Path, data_dir: Path | None = None,
                                                   "random_state")},
         "data_sources": data_sources,
         "split": {"holdout_share": HOLDOUT_SHARE, "own_corpus_weight": OWN_CORPUS_WEIGHT,
-                  "unused_labels": {k: list(v) for k, v in UNUSED_LABELS.items()},
                   "threshold_sources": list(THRESHOLD_SOURCES),
                   "rows": {k: len(v) for k, v in splits.items()},
                   "label_counts": {c: dict(Counter(v for v in train_labels[c] if v != UNKNOWN))
