@@ -191,7 +191,7 @@ def run_benchmarks(model: ModerationModel, thresholds: dict[str, dict[str, float
                            _column(model, "toxic"), thresholds["toxic"], peer,
                            peer_note="contaminated: the peer trained on all of Jigsaw train")
         progress("scored Jigsaw")
-    if "civil_comments_toxic_spans" in folders:
+    if (Path(data_dir) / "civil_comments_toxic_spans" / "semeval2021" / "tsd_test.csv").is_file():
         out += _toxic_spans(model, data_dir, thresholds["toxic"], peer)
         progress("scored ToxicSpans")
     if "youtube_spam" in folders:

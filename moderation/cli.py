@@ -134,12 +134,13 @@ def evaluate(path: Path | None, data_dir: Path | None, training_dir: Path,
     """
     from .evaluate import evaluate_file
 
+    if data_dir is None and (path is None or report_dir is not None):
+        raise click.UsageError("give a labelled file, --data-dir, or both "
+                               "(--report needs --data-dir)")
     moderator = _moderator(_settings(model_version=model_version))
     if path is not None:
         click.echo(json.dumps(evaluate_file(moderator, path), indent=2))
     if data_dir is None:
-        if path is None:
-            raise click.UsageError("give a labelled file, --data-dir, or both")
         return
     from .benchmarks import peer_scorer, run_benchmarks
     from .evaluate import benchmark_table, format_table

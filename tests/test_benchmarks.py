@@ -147,3 +147,5 @@ def test_cli_evaluate_prints_the_table_and_writes_a_report(runner, models_dir, d
     pngs = sorted(p.name for p in report.glob("*.png"))
     assert pngs and all(f"({name})" in text for name in pngs)
     assert runner.invoke(cli, ["evaluate"]).exit_code == 2
+    no_data = runner.invoke(cli, ["evaluate", str(labelled), "--report", str(report)])
+    assert no_data.exit_code == 2 and "--report needs --data-dir" in no_data.output
