@@ -149,3 +149,12 @@ def test_cli_evaluate_prints_the_table_and_writes_a_report(runner, models_dir, d
     assert runner.invoke(cli, ["evaluate"]).exit_code == 2
     no_data = runner.invoke(cli, ["evaluate", str(labelled), "--report", str(report)])
     assert no_data.exit_code == 2 and "--report needs --data-dir" in no_data.output
+
+
+def test_the_real_peer_is_installed_and_scores_texts():
+    from moderation.benchmarks import peer_scorer
+
+    peer = peer_scorer()
+    assert peer is not None, "alt-profanity-check is part of the test extra"
+    scores = peer(["you are a fucking idiot", "thanks for the lovely photos"])
+    assert scores.shape == (2,) and scores[0] > 0.5 > scores[1]
