@@ -110,18 +110,56 @@ def train(training_dir: Path, data_dir: Path | None, sources: tuple[str, ...],
 
 
 @cli.command()
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--data-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Run the public benchmarks on this folder (../shared/datasets).")
+@click.option("--training-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=DEFAULT_TRAINING_DIR, show_default=True,
+              help="Our own corpus (its hold-out and topic test set are benchmarks too).")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write a Markdown report with plots into this folder.")
+@click.option("--no-peer", is_flag=True, help="Skip alt-profanity-check.")
 @click.option("--model", "model_version", help="Model version (default: CURRENT).")
 @_clean_errors
-def evaluate(path: Path, model_version: str | None) -> None:
-    """Metrics of a model on a labelled JSONL file ({"text": ..., "labels": {...}}).
+def evaluate(path: Path | None, data_dir: Path | None, training_dir: Path,
+             report_dir: Path | None, no_peer: bool, model_version: str | None) -> None:
+    """Metrics on a labelled JSONL file, or the benchmark table with --data-dir.
 
-    Example: moderation evaluate training_data/topic_civil_test.jsonl
+    A file holds {"text": ..., "labels": {...}} rows; the answer is JSON. With
+    --data-dir, every public benchmark is scored for this model and for
+    alt-profanity-check (install with pip install -e '.[bench]').
+
+    Example: moderation evaluate --data-dir ../shared/datasets --report report/
     """
     from .evaluate import evaluate_file
 
-    report = evaluate_file(_moderator(_settings(model_version=model_version)), path)
-    click.echo(json.dumps(report, indent=2))
+    if data_dir is None and (path is None or report_dir is not None):
+        raise click.UsageError("give a labelled file, --data-dir, or both "
+                               "(--report needs --data-dir)")
+    moderator = _moderator(_settings(model_version=model_version))
+    if path is not None:
+        click.echo(json.dumps(evaluate_file(moderator, path), indent=2))
+    if data_dir is None:
+        return
+    from .benchmarks import peer_scorer, run_benchmarks
+    from .evaluate import benchmark_table, format_table
+
+    peer = None if no_peer else peer_scorer()
+    if peer is None and not no_peer:
+        click.echo("alt-profanity-check is not installed: its rows are left out "
+                   "(pip install -e '.[bench]')", err=True)
+    loaded = moderator.loaded
+    scored = run_benchmarks(loaded.model, moderator.thresholds, loaded.manifest.get("params", {}),
+                            data_dir, training_dir, peer,
+                            progress=lambda m: click.echo(m, err=True))
+    rows = benchmark_table(scored)
+    click.echo(format_table(rows))
+    if report_dir is not None:
+        from .report import write_report
+
+        written = write_report(report_dir, scored, rows, loaded.version)
+        click.echo(f"wrote {written}")
 
 
 @cli.command()
@@ -152,6 +190,47 @@ def check(text: str, author_name: str, author_email: str, author_url: str | None
     click.echo("scores:   " + ", ".join(f"{k} {v:.3f}" for k, v in result["scores"].items()))
     for reason in result["reasons"]:
         click.echo(f"reason:   {reason['code']} ({reason['action']}): {reason['message']}")
+    for category, evidence in result["explanation"].items():
+        click.echo(f"evidence for {category}:")
+        for item in evidence:
+            grams = ", ".join(f"{g['ngram']!r} {g['weight']:+.2f}" for g in item["ngrams"])
+            click.echo(f"  {item['text']!r} at {item['start']}-{item['end']}: "
+                       f"{item['weight']:+.3f} ({grams})")
+
+
+@cli.command()
+@click.option("--category", help="Only this category.")
+@click.option("--model", "model_version", help="Model version (default: CURRENT).")
+@_clean_errors
+def thresholds(category: str | None, model_version: str | None) -> None:
+    """Print the precision / recall trade-off of each category's thresholds.
+
+    Measured at training time on held-out comments. "held" is the share of those
+    comments at or above the threshold (flagged or rejected there). Choose other
+    thresholds with the 'thresholds' setting.
+
+    Example: moderation thresholds --category toxic
+    """
+    moderator = _moderator(_settings(model_version=model_version))
+    tables = moderator.loaded.manifest.get("tradeoff")
+    if not tables:
+        raise click.ClickException(f"model {moderator.model_version} has no trade-off table; "
+                                   "retrain it with this version of moderation")
+    if category is not None and category not in tables:
+        raise click.ClickException(f"unknown category {category!r}; the model has "
+                                   f"{', '.join(tables)}")
+    for name, table in tables.items():
+        if category is not None and name != category:
+            continue
+        limits = moderator.thresholds[name]
+        click.echo(f"{name} (in force: flag_at {limits['flag_at']}, "
+                   f"reject_at {limits['reject_at']})")
+        click.echo(f"  {'threshold':>9}  {'precision':>9}  {'recall':>6}  {'held':>6}")
+        for row in table:
+            mark = "  ".join(k for k in ("flag_at", "reject_at")
+                             if abs(limits[k] - row["threshold"]) < 1e-9)
+            click.echo(f"  {row['threshold']:>9.4f}  {row['precision']:>9.3f}  "
+                       f"{row['recall']:>6.3f}  {row['share']:>6.3f}  {mark}".rstrip())
 
 
 @cli.command()

@@ -78,6 +78,19 @@ class ModerationModel:
         # The compiled scorer is derived state: rebuilt after loading, never stored.
         return {k: v for k, v in self.__dict__.items() if k != "_scorer"}
 
+    def calibrate(self, category: str, a: float, b: float) -> ModerationModel:
+        """Fold a Platt scaling ``sigmoid(a * score + b)`` into the category's head.
+
+        Folding keeps scoring a single ``X @ coef_ + intercept_``; the pair is
+        kept in ``calibration_`` to document what was done.
+        """
+        j = self.categories_.index(category)
+        self.coef_[:, j] *= np.float32(a)
+        self.intercept_[j] = np.float32(a * float(self.intercept_[j]) + b)
+        self.calibration_ = {**getattr(self, "calibration_", {}), category: (a, b)}
+        self.__dict__.pop("_scorer", None)  # the weights changed: recompile on next use
+        return self
+
     def decision_function_normalized(self, normalised: Sequence[str]) -> NDArray[np.float64]:
         """Raw linear scores, one column per category, for normalised texts."""
         scorer = self.scorer()

@@ -11,6 +11,7 @@ from .artefact import LoadedModel
 from .cache import LRUCache
 from .decision import decide
 from .errors import ConfigError, UnknownSite
+from .explain import explain
 from .normalize import normalize
 from .policy import Policy, Submission, site_error, site_policies
 from .policy_state import PolicyState
@@ -95,10 +96,26 @@ class Moderator:
                               f"{', '.join(repr(s) for s in self.sites if s) or 'none'}"
                               ) from None
 
+    def explain(self, content: str, scores: Mapping[str, float],
+                thresholds: Mapping[str, Mapping[str, float]] | None = None
+                ) -> dict[str, list[Any]]:
+        """For each category at or over its flag threshold, the words that raised it most."""
+        thresholds = thresholds or self.thresholds
+        over = [c for c in self.categories if scores[c] >= thresholds[c]["flag_at"]]
+        if not over:
+            return {}
+        evidence = explain(self.loaded.model, content, over)
+        return {c: [e.to_dict() for e in evidence[c]] for c in over}
+
     def moderate(self, comment: Mapping[str, Any], *,
                  now: _dt.datetime | None = None) -> dict[str, Any]:
-        """Decision, scores, reasons and checks for one live submission (every check)."""
-        return self.moderate_many([comment], submitted=True, now=now)[0]
+        """Decision, scores, reasons, checks and the evidence, for one live submission
+        (every check runs)."""
+        result = self.moderate_many([comment], submitted=True, now=now)[0]
+        thresholds = self.site(comment.get("site")).thresholds
+        result["explanation"] = self.explain(str(comment.get("content") or ""),
+                                             result["scores"], thresholds)
+        return result
 
     def moderate_many(self, comments: Sequence[Mapping[str, Any]], *, submitted: bool = False,
                       now: _dt.datetime | None = None) -> list[dict[str, Any]]:

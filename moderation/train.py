@@ -20,7 +20,7 @@ from . import __version__
 from .artefact import save_model, write_current
 from .datasets import SOURCES, Row, load_source, load_training_data
 from .errors import InputFileError
-from .metrics import category_metrics, choose_thresholds
+from .metrics import category_metrics, choose_thresholds, fit_platt, tradeoff_table
 from .model import UNKNOWN, ModerationModel
 from .normalize import normalize
 
@@ -36,6 +36,10 @@ OWN_CORPUS_WEIGHT = 5.0
 THRESHOLD_SOURCES = ("training_data/", "jigsaw_toxic_subset", "youtube_spam")
 
 
+# Thresholds listed by 'moderation thresholds', besides the chosen ones.
+TRADEOFF_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
+
+
 def _own(row: Row) -> bool:
     return row.source.startswith("training_data/")
 
@@ -44,11 +48,14 @@ def split_of(row: Row) -> str:
     """``test`` for official test rows, else ``holdout`` or ``train`` by a stable hash.
 
     The hash is taken over the normalised text, so exact and trivially
-    disguised duplicates always land on the same side.
+    disguised duplicates always land on the same side; Jigsaw rows are split
+    by their comment id instead, so its benchmark split is fixed by id.
     """
     if row.group == "test":
         return "test"
-    digest = hashlib.sha256(normalize(row.text).encode("utf-8")).digest()
+    # Jigsaw's benchmark is a fixed split by comment id, as the issue states it.
+    key = row.group if row.source == "jigsaw_toxic_subset" and row.group else normalize(row.text)
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
     return "holdout" if digest[0] < 256 * HOLDOUT_SHARE else "train"
 
 
@@ -100,19 +107,28 @@ def train(*, training_dir: Path, models_dir: Path, data_dir: Path | None = None,
     train_rows = splits["train"]
     progress(f"fitting on {len(train_rows)} rows; categories: {', '.join(categories)}")
     model = ModerationModel(**(params or {}), random_state=0)
-    model.fit([r.text for r in train_rows], _label_matrix(train_rows, categories),
+    train_labels = _label_matrix(train_rows, categories)
+    model.fit([r.text for r in train_rows], train_labels,
               sample_weight=[OWN_CORPUS_WEIGHT if _own(r) else 1.0 for r in train_rows])
 
     holdout = [r for r in splits["holdout"] if r.source.startswith(THRESHOLD_SOURCES)]
-    scores = model.predict_proba([r.text for r in holdout])
-    thresholds = {}
+    normalised = [normalize(r.text) for r in holdout]
+    raw = model.decision_function_normalized(normalised)
     for j, category in enumerate(categories):
         known = [i for i, r in enumerate(holdout) if category in r.labels]
         if len({holdout[i].labels[category] for i in known}) < 2:
             raise InputFileError(f"too little data: the held-out split has no positive and "
                                  f"negative {category!r} rows to choose thresholds on")
-        thresholds[category] = choose_thresholds([holdout[i].labels[category] for i in known],
-                                                 scores[known, j])
+        model.calibrate(category, *fit_platt(raw[known, j], [holdout[i].labels[category]
+                                                          for i in known]))
+    scores = model.predict_proba_normalized(normalised)
+    thresholds, tradeoff = {}, {}
+    for j, category in enumerate(categories):
+        known = [i for i, r in enumerate(holdout) if category in r.labels]
+        y = [holdout[i].labels[category] for i in known]
+        thresholds[category] = choose_thresholds(y, scores[known, j])
+        tradeoff[category] = tradeoff_table(y, scores[known, j], sorted(
+            {*TRADEOFF_GRID, *thresholds[category].values()}))
     progress(f"thresholds: {thresholds}")
     metrics = {"holdout": _evaluate(model, splits["holdout"], categories, thresholds),
                "test": _evaluate(model, splits["test"], categories, thresholds)}
@@ -131,10 +147,13 @@ def train(*, training_dir: Path, models_dir: Path, data_dir: Path | None = None,
         "split": {"holdout_share": HOLDOUT_SHARE, "own_corpus_weight": OWN_CORPUS_WEIGHT,
                   "threshold_sources": list(THRESHOLD_SOURCES),
                   "rows": {k: len(v) for k, v in splits.items()},
-                  "label_counts": {c: dict(Counter(r.labels[c] for r in train_rows
-                                                   if c in r.labels)) for c in categories}},
+                  "label_counts": {c: dict(Counter(v for v in train_labels[c] if v != UNKNOWN))
+                                   for c in categories}},
         "n_features": int(model.coef_.shape[0]),
+        "calibration": {c: {"a": round(a, 6), "b": round(b, 6)}
+                        for c, (a, b) in model.calibration_.items()},
         "thresholds": thresholds,
+        "tradeoff": tradeoff,
         "metrics": metrics,
     }
     folder = save_model(model, manifest, models_dir, version)

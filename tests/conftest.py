@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from moderation.api import create_app
@@ -103,6 +104,16 @@ def app(settings_overrides: dict[str, object], monkeypatch: pytest.MonkeyPatch):
     for name in [k for k in os.environ if k.startswith("MODERATION_")]:
         monkeypatch.delenv(name)
     return create_app(settings_overrides)
+
+
+@pytest.fixture
+def runner(models_dir, tmp_path, monkeypatch):
+    """A click runner on the small model, free of the caller's MODERATION_* settings."""
+    for name in ("MODERATION_CONFIG", "MODERATION_MODEL_VERSION", "MODERATION_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MODERATION_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("MODERATION_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    return CliRunner()
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ def test_moderate_returns_exactly_the_documented_fields(client, app):
     assert response.status_code == 200
     body = response.get_json()
     assert list(body) == ["id", "decision", "scores", "reasons", "checks", "model_version",
-                          "policy_version"]
-    assert body["decision"] == "accept" and body["reasons"] == []
+                          "policy_version", "explanation"]
+    assert body["decision"] == "accept" and body["reasons"] == [] and body["explanation"] == {}
     assert set(body["scores"]) == {"spam", "toxic"}
     assert all(0.0 <= s <= 1.0 for s in body["scores"].values())
     assert body["model_version"] == "tiny-1"
@@ -164,3 +164,15 @@ def test_database_outage_is_a_503(settings_overrides, tmp_path):
         path.unlink()
     response = app.test_client().post("/v1/moderate", json=GOOD)
     assert error_of(response) == (503, "service_unavailable")
+
+
+def test_explanation_lists_evidence_for_categories_over_their_flag_threshold(client):
+    content = "Shut up you stupid moron, buy cheap viagra at pills-best.shop"
+    body = client.post("/v1/moderate", json={**GOOD, "content": content}).get_json()
+    flagged = {r["code"].split(".", 1)[1] for r in body["reasons"]
+               if r["code"].startswith("model.")}
+    assert flagged and set(body["explanation"]) == flagged
+    for evidence in body["explanation"].values():
+        assert evidence and len(evidence) <= 5
+        for item in evidence:
+            assert content[item["start"]:item["end"]] == item["text"] and item["weight"] > 0

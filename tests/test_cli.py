@@ -1,8 +1,5 @@
 import json
 
-import pytest
-from click.testing import CliRunner
-
 from moderation import __version__
 from moderation.artefact import load_model
 from moderation.cli import cli
@@ -10,20 +7,12 @@ from moderation.config import SETTINGS
 from tests.conftest import tiny_corpus
 
 
-@pytest.fixture
-def runner(models_dir, tmp_path, monkeypatch):
-    for name in ("MODERATION_CONFIG", "MODERATION_MODEL_VERSION", "MODERATION_DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MODERATION_MODELS_DIR", str(models_dir))
-    monkeypatch.setenv("MODERATION_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    return CliRunner()
-
-
 def test_version_and_help(runner):
     assert __version__ in runner.invoke(cli, ["--version"]).output
     result = runner.invoke(cli, ["-h"])
     assert result.exit_code == 0 and "Example:" in result.output
-    for command in ("serve", "train", "evaluate", "check", "rescore", "config", "config show"):
+    for command in ("serve", "train", "evaluate", "check", "rescore", "config", "config show",
+                    "thresholds"):
         assert "Example:" in runner.invoke(cli, [*command.split(), "-h"]).output, command
 
 
@@ -33,6 +22,7 @@ def test_check_prints_decision_scores_and_reasons(runner):
     assert result.exit_code == 0, result.output
     assert "decision: " in result.output and "spam " in result.output
     assert "reason:   model.spam" in result.output
+    assert "evidence for spam:" in result.output and "'viagra' at 10-16:" in result.output
 
 
 def test_check_json_and_policy_rejection(runner):
@@ -182,6 +172,19 @@ def test_train_writes_a_loadable_model(runner, tmp_path):
     assert set(manifest["thresholds"]) == {"spam", "toxic"}
     assert manifest["libraries"]["scikit-learn"]
     assert "holdout" in manifest["metrics"]
+    assert set(manifest["calibration"]) == {"spam", "toxic"}
+    # The trade-off table lists the chosen thresholds among the grid, and the
+    # 'thresholds' command prints it with the ones in force marked.
+    for category in ("spam", "toxic"):
+        cuts = [row["threshold"] for row in manifest["tradeoff"][category]]
+        assert set(manifest["thresholds"][category].values()) <= set(cuts)
+        assert cuts == sorted(cuts) and 0.5 in cuts
+    shown = runner.invoke(cli, ["thresholds", "--model", "t1", "--category", "toxic"],
+                          env={"MODERATION_MODELS_DIR": str(models)})
+    assert shown.exit_code == 0, shown.output
+    assert "toxic (in force: flag_at" in shown.output and "spam" not in shown.output
+    assert "flag_at" in shown.output.splitlines()[2 + cuts.index(
+        manifest["thresholds"]["toxic"]["flag_at"])]
 
 
 def test_train_refuses_a_corpus_too_small_to_choose_thresholds(runner, tmp_path):
@@ -204,3 +207,8 @@ def test_train_reports_bad_corpus_lines(runner, tmp_path):
     result = runner.invoke(cli, ["train", "--training-dir", str(corpus), "--models-dir",
                                  str(tmp_path / "m")])
     assert result.exit_code == 1 and "line 2" in result.output
+
+
+def test_thresholds_needs_a_model_with_a_tradeoff_table(runner):
+    result = runner.invoke(cli, ["thresholds"])
+    assert result.exit_code == 1 and "no trade-off table" in result.output

@@ -30,3 +30,11 @@ def test_flag_precision_floor_raises_a_noisy_flag_threshold():
 
 def test_no_precise_threshold_falls_back_to_a_high_reject():
     assert choose_thresholds([1, 0, 1, 0], [0.9, 0.9, 0.8, 0.8])["reject_at"] == 0.99
+
+
+def test_one_confident_mistake_at_the_top_does_not_veto_rejection():
+    # 40 positives above 40 negatives, except the single highest score is a negative.
+    y = [0] * 40 + [1] * 40 + [0]
+    s = [i / 100 for i in range(81)]
+    t = choose_thresholds(y, s, reject_precision=0.97)
+    assert t["reject_at"] == 0.4  # all 40 positives and one negative: precision 0.976
