@@ -5,47 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 
 from . import __version__
-from .artefact import load_model
-from .config import SETTINGS, Settings, load_settings
+from .cli_common import CONTEXT, DEFAULT_TRAINING_DIR, clean_errors, moderator_for, settings_from
+from .cli_rescore import rescore
+from .config import SETTINGS
 from .datasets import DATA_DIR_ENV, SOURCES
-from .errors import ModerationError
-from .moderator import Moderator
 
 __all__ = ["cli", "main"]
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-DEFAULT_TRAINING_DIR = Path(__file__).resolve().parent.parent / "training_data"
-
-
-def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Library errors become a one-line message and exit code 1, not a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ModerationError as exc:
-            raise click.ClickException(exc.message) from None
-
-    return wrapper
-
-
-def _settings(**overrides: Any) -> Settings:
-    return load_settings({k: v for k, v in overrides.items() if v is not None})
-
-
-def _moderator(settings: Settings) -> Moderator:
-    loaded = load_model(Path(settings["models_dir"]), settings["model_version"] or None)
-    return Moderator(loaded, settings)
-
 
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="moderation")
@@ -65,7 +35,7 @@ def cli() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="MODERATION_HOST")
 @click.option("--port", default=8000, show_default=True, type=int, envvar="MODERATION_PORT")
 @click.option("--debug", is_flag=True, help="Flask debug mode (never in production).")
-@_clean_errors
+@clean_errors
 def serve(host: str, port: int, debug: bool) -> None:
     """Run the development server (use gunicorn in production).
 
@@ -87,7 +57,7 @@ def serve(host: str, port: int, debug: bool) -> None:
               envvar="MODERATION_MODELS_DIR", help="Where to write the model.")
 @click.option("--name", "version", help="Version name (default: a UTC timestamp).")
 @click.option("--no-set-current", is_flag=True, help="Do not point models/CURRENT at it.")
-@_clean_errors
+@clean_errors
 def train(training_dir: Path, data_dir: Path | None, sources: tuple[str, ...],
           models_dir: Path | None, version: str | None, no_set_current: bool) -> None:
     """Train a model, pick thresholds on held-out data, and save it.
@@ -96,7 +66,7 @@ def train(training_dir: Path, data_dir: Path | None, sources: tuple[str, ...],
     """
     from .train import train as run_training
 
-    settings = _settings(models_dir=str(models_dir) if models_dir else None)
+    settings = settings_from(models_dir=str(models_dir) if models_dir else None)
     folder = run_training(training_dir=training_dir, data_dir=data_dir,
                           sources=list(sources) or None, models_dir=Path(settings["models_dir"]),
                           version=version, set_current=not no_set_current,
@@ -112,7 +82,7 @@ def train(training_dir: Path, data_dir: Path | None, sources: tuple[str, ...],
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--model", "model_version", help="Model version (default: CURRENT).")
-@_clean_errors
+@clean_errors
 def evaluate(path: Path, model_version: str | None) -> None:
     """Metrics of a model on a labelled JSONL file ({"text": ..., "labels": {...}}).
 
@@ -120,7 +90,7 @@ def evaluate(path: Path, model_version: str | None) -> None:
     """
     from .evaluate import evaluate_file
 
-    report = evaluate_file(_moderator(_settings(model_version=model_version)), path)
+    report = evaluate_file(moderator_for(settings_from(model_version=model_version)), path)
     click.echo(json.dumps(report, indent=2))
 
 
@@ -130,7 +100,7 @@ def evaluate(path: Path, model_version: str | None) -> None:
 @click.option("--author-email", default="", help="Author e-mail (required by default policy).")
 @click.option("--author-url", default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print the full JSON result.")
-@_clean_errors
+@clean_errors
 def check(text: str, author_name: str, author_email: str, author_url: str | None,
           as_json: bool) -> None:
     """Moderate one comment and print the decision, scores and reasons.
@@ -141,7 +111,7 @@ def check(text: str, author_name: str, author_email: str, author_url: str | None
 
     comment = parse_comment({"content": text, "author_name": author_name,
                              "author_email": author_email, "author_url": author_url})
-    result = _moderator(_settings()).moderate(comment)
+    result = moderator_for(settings_from()).moderate(comment)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
@@ -151,54 +121,21 @@ def check(text: str, author_name: str, author_email: str, author_url: str | None
         click.echo(f"reason:   {reason['code']} ({reason['action']}): {reason['message']}")
 
 
-@cli.command()
-@click.option("--input", "input_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--output", "output_path", required=True,
-              type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]),
-              help="Input format (default: from the file extension).")
-@click.option("--batch-size", default=512, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--on-error", type=click.Choice(["stop", "skip"]), default="stop",
-              show_default=True, help="On a bad row: stop (write nothing) or skip it.")
-@_clean_errors
-def rescore(input_path: Path, output_path: Path, fmt: str | None, batch_size: int,
-            on_error: str) -> None:
-    """Score every comment of a JSONL or CSV file (id, content, author fields) into JSONL.
-
-    Exit codes: 0 all rows scored, 1 stopped on a bad row (nothing written),
-    3 finished but some rows were skipped.
-
-    Example: moderation rescore --input comments.csv --output decisions.jsonl
-    """
-    from .rescore import rescore_file
-
-    moderator = _moderator(_settings())
-    with click.progressbar(length=0, label="scoring", file=sys.stderr,
-                           show_pos=True) as bar:
-        report = rescore_file(moderator, input_path, output_path, fmt=fmt,
-                              batch_size=batch_size, on_error=on_error, progress=bar.update)
-    for error in report.errors:
-        click.echo(f"skipped: {error}", err=True)
-    counts = ", ".join(f"{k} {v}" for k, v in report.decisions.items())
-    click.echo(f"{report.rows} rows scored ({counts}); {len(report.errors)} skipped; "
-               f"wrote {output_path}")
-    if report.errors:
-        sys.exit(3)
-
-
 @cli.command("config")
-@_clean_errors
+@clean_errors
 def show_config() -> None:
     """Print every setting: effective value, and what it does.
 
     Example: MODERATION_MAX_LENGTH=2000 moderation config
     """
-    settings = _settings()
+    settings = settings_from()
     for setting in SETTINGS:
         click.echo(f"{setting.name} = {json.dumps(settings[setting.name])}")
         click.echo(f"    {setting.help}")
     click.echo(f"policy_version = {settings.policy_version}")
+
+
+cli.add_command(rescore)
 
 
 def main() -> None:

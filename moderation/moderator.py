@@ -9,7 +9,7 @@ from .artefact import LoadedModel
 from .decision import decide
 from .errors import ConfigError
 from .normalize import normalize
-from .policy import Policy
+from .policy import SUBMISSION_CHECKS, Check, Policy
 
 __all__ = ["Moderator"]
 
@@ -42,14 +42,22 @@ class Moderator:
         """Decision, scores, reasons and checks for one validated comment."""
         return self.moderate_many([comment])[0]
 
-    def moderate_many(self, comments: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """The same for many comments, scoring them in one model call."""
+    def moderate_many(self, comments: Sequence[Mapping[str, Any]],
+                      recorded: Sequence[Sequence[Check]] | None = None) -> list[dict[str, Any]]:
+        """The same for many comments, scoring them in one model call.
+
+        ``recorded`` (one list per comment, for re-scoring) holds submission-time
+        check outcomes that replace the policy's own checks of the same names.
+        """
         normalised = [normalize(str(c.get("content") or "")) for c in comments]
         probabilities = self.loaded.model.predict_proba_normalized(normalised)
         results = []
-        for comment, text, row in zip(comments, normalised, probabilities, strict=True):
+        for i, (comment, text, row) in enumerate(zip(comments, normalised, probabilities,
+                                                     strict=True)):
             scores = {c: round(float(p), 4) for c, p in zip(self.categories, row, strict=True)}
             checks = self.policy.run(comment, text)
+            if recorded is not None:
+                checks = [c for c in checks if c.name not in SUBMISSION_CHECKS] + list(recorded[i])
             decision, reasons = decide(scores, self.thresholds, checks)
             results.append({
                 "decision": decision,

@@ -10,10 +10,16 @@ from typing import Any
 from .normalize import count_links, fold_line_endings, normalize
 from .wordlist import WordList
 
-__all__ = ["Check", "Policy", "ACCEPT", "FLAG", "REJECT", "NONE", "SEVERITY"]
+__all__ = ["Check", "Policy", "ACCEPT", "FLAG", "REJECT", "NONE", "SEVERITY",
+           "SUBMISSION_CHECKS"]
 
 NONE, ACCEPT, FLAG, REJECT = "none", "accept", "flag", "reject"
 SEVERITY = {ACCEPT: 0, FLAG: 1, REJECT: 2}
+# Checks that judge the act of submitting (rate, duplicates, form traps, timing,
+# thread state, author trust) rather than the text: a re-score keeps their
+# recorded outcome, since the context they saw is gone.
+SUBMISSION_CHECKS = frozenset({"flood", "duplicate", "honeypot", "submit_timing",
+                               "closed_thread", "trust"})
 # Deliberately permissive (RFC 5322 allows far more than sites see), but it
 # demands one @, a dotted domain and no spaces, like WordPress's is_email().
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")

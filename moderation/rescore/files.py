@@ -1,0 +1,196 @@
+"""Re-scoring comments in files: JSONL, CSV or Parquet in; JSONL or Parquet out.
+
+Rows are streamed in batches (constant memory whatever the file size). The
+output is written to a temporary file beside the target and renamed into place
+only when the run finishes, so a failed run never leaves a half file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ..comment import FIELDS, parse_comment
+from ..errors import InputFileError, ModerationError
+from ..moderator import Moderator
+from ..store import DECISIONS
+from .pool import score_batches
+
+__all__ = ["RescoreReport", "read_records", "rescore_file", "FORMATS", "to_comment"]
+
+FORMATS = ("jsonl", "csv", "parquet")
+RESULT_KEYS = ("decision", "scores", "reasons", "checks", "model_version", "policy_version")
+
+
+@dataclass
+class RescoreReport:
+    """What a file run did."""
+
+    rows: int = 0
+    decisions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DECISIONS, 0))
+    errors: list[str] = field(default_factory=list)
+
+
+def _format_of(path: Path, fmt: str | None) -> str:
+    fmt = fmt or path.suffix.lower().lstrip(".")
+    fmt = {"json": "jsonl", "pq": "parquet"}.get(fmt, fmt)
+    if fmt not in FORMATS:
+        raise InputFileError(f"{path}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise InputFileError("Parquet needs pyarrow: pip install 'moderation[parquet]'") from None
+    return pyarrow
+
+
+def _parquet_records(path: Path) -> Iterator[tuple[int, Any]]:
+    pa = _pyarrow()
+    try:
+        parquet = pa.parquet.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from None
+    number = 0
+    for batch in parquet.iter_batches(batch_size=1024):
+        for record in batch.to_pylist():
+            number += 1
+            yield number, record
+
+
+def read_records(path: Path, fmt: str | None = None) -> Iterator[tuple[int, Any]]:
+    """``(line or row number, record)`` pairs; a record that cannot be decoded is an
+    exception instance in place of the record, so the caller decides whether to stop."""
+    fmt = _format_of(path, fmt)
+    if fmt == "parquet":
+        yield from _parquet_records(path)
+        return
+    with open(path, encoding="utf-8", newline="" if fmt == "csv" else None,
+              errors="strict") as fh:
+        try:
+            if fmt == "jsonl":
+                for number, line in enumerate(fh, start=1):
+                    if line.strip():
+                        try:
+                            yield number, json.loads(line)
+                        except (json.JSONDecodeError, RecursionError) as exc:
+                            yield number, InputFileError(f"invalid JSON: {exc.args[0]}", number)
+            else:
+                reader = csv.DictReader(fh)
+                if reader.fieldnames is None:
+                    return
+                for record in reader:
+                    number = reader.line_num
+                    if None in record:
+                        yield number, InputFileError("more values than header columns", number)
+                    else:
+                        yield number, {k: (v if v != "" else None) for k, v in record.items()}
+        except UnicodeDecodeError as exc:
+            raise InputFileError(f"{path}: not valid UTF-8 ({exc.reason})") from None
+
+
+def to_comment(number: int, record: Any) -> tuple[Any, dict[str, Any]]:
+    """``(id, validated comment)`` of one decoded record, or an ``InputFileError``."""
+    if isinstance(record, InputFileError):
+        raise record
+    if not isinstance(record, dict):
+        raise InputFileError("each row must be an object", number)
+    if record.get("id") in (None, ""):
+        raise InputFileError("missing 'id'", number)
+    fields = {k: v for k, v in record.items() if k in FIELDS}
+    try:
+        return record["id"], parse_comment(fields)
+    except ModerationError as exc:
+        raise InputFileError(exc.message, number) from None
+
+
+class _JsonlWriter:
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        self.fh.write("".join(json.dumps(r, ensure_ascii=False) + "\n"
+                              for r in rows).encode("utf-8"))
+
+    def close(self) -> None:
+        pass
+
+
+class _ParquetWriter:
+    """Ids as strings; scores, reasons and checks as JSON text (their shape varies)."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.pa = _pyarrow()
+        self.schema = self.pa.schema([(k, self.pa.string()) for k in ("id", *RESULT_KEYS)])
+        self.writer = self.pa.parquet.ParquetWriter(fh, self.schema)
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        columns: dict[str, list[str]] = {k: [] for k in self.schema.names}
+        for row in rows:
+            for key in self.schema.names:
+                value = row[key]
+                if key in ("scores", "reasons", "checks"):
+                    value = json.dumps(value, ensure_ascii=False)
+                columns[key].append(str(value))
+        self.writer.write_table(self.pa.table(columns, schema=self.schema))
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def rescore_file(moderator: Moderator, input_path: Path, output_path: Path, *,
+                 fmt: str | None = None, batch_size: int = 512, on_error: str = "stop",
+                 workers: int = 1,
+                 progress: Callable[[int], None] = lambda n: None) -> RescoreReport:
+    """Score every row of ``input_path`` into ``output_path`` (JSONL, or Parquet by suffix)."""
+    if on_error not in ("stop", "skip"):
+        raise ValueError("on_error must be 'stop' or 'skip'")
+    report = RescoreReport()
+    output_path = Path(output_path)
+    # Parquet when the name says so; anything else stays JSONL, as it always was.
+    parquet_out = output_path.suffix.lower() in (".parquet", ".pq")
+
+    def batches() -> Iterator[tuple[list[Any], list[dict[str, Any]], None]]:
+        ids: list[Any] = []
+        batch: list[dict[str, Any]] = []
+        for number, record in read_records(Path(input_path), fmt):
+            try:
+                row_id, comment = to_comment(number, record)
+            except InputFileError as exc:
+                if on_error == "stop":
+                    raise
+                report.errors.append(exc.message)
+                continue
+            ids.append(row_id)
+            batch.append(comment)
+            if len(batch) >= batch_size:
+                yield ids, batch, None
+                ids, batch = [], []
+        if batch:
+            yield ids, batch, None
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{output_path.name}.", dir=output_path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            writer = _ParquetWriter(fh) if parquet_out else _JsonlWriter(fh)
+            for ids, results in score_batches(moderator, batches(), workers):
+                writer.write([{"id": i, **r} for i, r in zip(ids, results, strict=True)])
+                for result in results:
+                    report.decisions[result["decision"]] += 1
+                report.rows += len(results)
+                progress(len(results))
+            writer.close()
+        os.replace(tmp, output_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return report
