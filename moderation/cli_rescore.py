@@ -63,14 +63,18 @@ def _print_report(report: Any, seconds: float) -> None:
 def _run_files(moderator: Any, options: dict[str, Any], progress: _Progress) -> None:
     from .rescore import rescore_file
 
-    if options["engine"] == "dask":
-        raise ConfigError("--engine dask re-scores a --database; run files locally with "
-                          "--workers")
     progress.total(0)
-    report = rescore_file(moderator, options["input_path"], options["output_path"],
-                          fmt=options["fmt"], batch_size=options["batch_size"],
-                          on_error=options["on_error"], workers=options["workers"],
-                          progress=progress.update)
+    common = {"fmt": options["fmt"], "batch_size": options["batch_size"],
+              "on_error": options["on_error"], "progress": progress.update}
+    if options["engine"] == "dask":
+        from .rescore.dask_files import rescore_file_dask
+
+        report = rescore_file_dask(moderator, options["input_path"], options["output_path"],
+                                   scheduler=options["scheduler"],
+                                   partition_rows=options["partition_rows"], **common)
+    else:
+        report = rescore_file(moderator, options["input_path"], options["output_path"],
+                              workers=options["workers"], **common)
     progress.close()
     for error in report.errors:
         click.echo(f"skipped: {error}", err=True)
@@ -155,7 +159,8 @@ def _run_database(moderator: Any, options: dict[str, Any], progress: _Progress) 
 @click.option("--scheduler", envvar="MODERATION_DASK_SCHEDULER", metavar="ADDRESS",
               help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --engine dask).")
 @click.option("--partition-rows", default=20_000, show_default=True,
-              type=click.IntRange(1, 10_000_000), help="Comments per Dask task.")
+              type=click.IntRange(1, 10_000_000),
+              help="Comments per Dask task (files: JSONL lines, or whole Parquet row groups).")
 @click.option("--on-error", type=click.Choice(["stop", "skip"]), default="stop",
               show_default=True, help="Files: on a bad row stop (write nothing) or skip it.")
 @clean_errors

@@ -1,13 +1,17 @@
 """The Dask engine on a real two-worker LocalCluster equals the single-process run."""
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
-from moderation.rescore import OwnSource, Selection, rescore_database
+from moderation.errors import InputFileError
+from moderation.rescore import OwnSource, Selection, rescore_database, rescore_file
 from moderation.rescore.dask_engine import partition_ids, rescore_database_dask
+from moderation.rescore.dask_files import rescore_file_dask
 from moderation.store import decision_history, migrate, open_engine, rescore_partitions
 
-from .rescore_helpers import seed, stored
+from .rescore_helpers import TEXTS, seed, stored
 
 distributed = pytest.importorskip("distributed")
 
@@ -62,3 +66,41 @@ def test_dask_equals_single_process_row_for_row(tmp_path, moderator, cluster):
 ])
 def test_partition_ids(ids, size, expected):
     assert partition_ids([(i,) for i in ids], size) == expected
+
+
+@pytest.mark.parametrize(("name", "output"), [("in.jsonl", "out.jsonl"),
+                                              ("in.parquet", "out.parquet")])
+def test_dask_files_equal_the_local_run(tmp_path, moderator, cluster, name, output):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = [{"id": i, "content": TEXTS[i % len(TEXTS)], "author_name": "Al",
+             "author_email": "al@example.org"} for i in range(23)]
+    src = tmp_path / name
+    if name.endswith(".jsonl"):
+        src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        pq.write_table(pa.Table.from_pylist(rows), src, row_group_size=4)
+    local = rescore_file(moderator, src, tmp_path / f"local-{output}", batch_size=3)
+    remote = rescore_file_dask(moderator, src, tmp_path / output,
+                               scheduler=cluster.scheduler_address, partition_rows=5,
+                               batch_size=3)
+    assert (local.rows, local.decisions) == (remote.rows, remote.decisions) == (23,
+                                                                                local.decisions)
+    assert (tmp_path / output).read_bytes() == (tmp_path / f"local-{output}").read_bytes() or (
+        pq.read_table(tmp_path / output).to_pylist()
+        == pq.read_table(tmp_path / f"local-{output}").to_pylist())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, output,
+                                                                f"local-{output}"])
+
+
+def test_dask_files_stop_on_a_bad_line_and_refuse_csv(tmp_path, moderator, cluster):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1, "content": "fine"}\n' * 6 + '{"id": 7, "content": 5}\n')
+    with pytest.raises(InputFileError, match="line 7: field 'content' must be a string"):
+        rescore_file_dask(moderator, src, tmp_path / "o.jsonl",
+                          scheduler=cluster.scheduler_address, partition_rows=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+    (tmp_path / "in.csv").write_text("id,content\n1,hello\n")
+    with pytest.raises(InputFileError, match="the Dask engine reads JSONL or Parquet"):
+        rescore_file_dask(moderator, tmp_path / "in.csv", tmp_path / "o.jsonl",
+                          scheduler=cluster.scheduler_address)
