@@ -13,14 +13,6 @@ from moderation.store import decision_history, migrate, open_engine, rescore_run
 from .rescore_helpers import seed, stored
 
 
-@pytest.fixture
-def engine(database_url):
-    engine = open_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
 def _history(engine):
     h = decision_history.c
     with engine.connect() as conn:
