@@ -21,6 +21,7 @@ import itertools
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,13 @@ sys.path.insert(0, str(ROOT))
 
 from moderation.artefact import load_model  # noqa: E402
 from moderation.datasets import SOURCES, iter_labelled  # noqa: E402
-from moderation.store import comments, migrate, open_engine, utcnow  # noqa: E402
+from moderation.store import (  # noqa: E402
+    comments,
+    migrate,
+    open_engine,
+    rescore_runs,
+    utcnow,
+)
 
 DATA_DIR = Path(os.environ.get("MODERATION_DATA_DIR", ROOT.parent / "shared" / "datasets"))
 
@@ -129,7 +136,19 @@ def rescore(url: str, args: argparse.Namespace, scheduler: str | None) -> tuple[
                                text=True)
     sampler = MemorySampler(process.pid)
     sampler.start()
-    out, _ = process.communicate()
+    try:
+        out, _ = process.communicate(timeout=args.max_seconds)
+    except subprocess.TimeoutExpired:
+        # Interrupted like Ctrl-C: the pool is torn down, the run stays resumable.
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate()
+        engine = open_engine(url)
+        with engine.connect() as conn:
+            done = conn.execute(select(func.sum(rescore_runs.c.rows_done))).scalar()
+        engine.dispose()
+        sampler.done = True
+        sampler.join()
+        return 0.0, f"stopped after {args.max_seconds} s with {done} rows committed", sampler
     sampler.done = True
     sampler.join()
     if process.returncode:
@@ -149,6 +168,9 @@ def main() -> None:
     parser.add_argument("--engine", choices=["local", "dask"], default="local")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--max-seconds", type=float, default=None,
+                        help="interrupt the re-score after this long (memory runs on a busy "
+                             "machine); the figures then cover the rows committed so far")
     args = parser.parse_args()
     folder = tempfile.TemporaryDirectory(prefix="rescore-bench-")
     url = args.database or f"sqlite:///{folder.name}/bench.db"
@@ -175,10 +197,11 @@ def main() -> None:
             cluster.close()
     print(out.splitlines()[0])
     figures = {"rows": args.rows, "engine": args.engine, "workers": args.workers,
-               "rescore_rows_per_s": round(rate), "main_peak_rss_mb": memory.main_rss // 1024,
+               "rescore_rows_per_s": round(rate) if rate else None,
+               "main_peak_rss_mb": memory.main_rss // 1024,
                "tree_peak_pss_mb": memory.tree_pss // 1024,
                "load_average_after": os.getloadavg()}
-    if plain:
+    if plain and rate:
         figures |= {"plain_rows_per_s": round(plain), "ratio": round(rate / plain, 2)}
     print(json.dumps(figures))
     folder.cleanup()
