@@ -131,9 +131,13 @@ def rescore(url: str, args: argparse.Namespace, scheduler: str | None) -> tuple[
                "--database", url, "--batch-size", str(args.batch_size),
                "--workers", str(args.workers)]
     if scheduler:
-        command += ["--engine", "dask", "--scheduler", scheduler]
+        command += ["--engine", "dask", "--scheduler", scheduler,
+                    "--partition-rows", str(args.partition_rows)]
+    # A shell's background job ignores SIGINT, and so would the child: restore it,
+    # so that --max-seconds can interrupt the run the way Ctrl-C does.
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               text=True)
+                               text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     sampler = MemorySampler(process.pid)
     sampler.start()
     try:
@@ -168,6 +172,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=["local", "dask"], default="local")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--partition-rows", type=int, default=20_000, help="Dask only")
     parser.add_argument("--max-seconds", type=float, default=None,
                         help="interrupt the re-score after this long (memory runs on a busy "
                              "machine); the figures then cover the rows committed so far")
