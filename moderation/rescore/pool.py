@@ -3,6 +3,7 @@ bounded number of batches in flight so memory stays flat on any input size."""
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import threading
@@ -50,7 +51,16 @@ def score_batches(moderator: Moderator, jobs: Iterable[Job[T]],
         for tag, comments, recorded in itertools.chain(head, jobs):
             yield tag, moderator.moderate_many(comments, recorded)
         return
-    with _context().Pool(workers, initializer=_init, initargs=(moderator,)) as pool:
+    context = _context()
+    if context.get_start_method() == "fork":
+        # Keep the collector in the workers off the inherited model's objects: its
+        # bookkeeping writes would copy the shared pages into every worker.
+        gc.freeze()
+    try:
+        pool = context.Pool(workers, initializer=_init, initargs=(moderator,))
+    finally:
+        gc.unfreeze()
+    with pool:
         pending: deque[tuple[T, Any]] = deque()
         for tag, comments, recorded in itertools.chain(head, jobs):
             pending.append((tag, pool.apply_async(_score, (comments, recorded))))
