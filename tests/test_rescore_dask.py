@@ -7,8 +7,13 @@ from sqlalchemy import func, select
 
 from moderation.errors import InputFileError
 from moderation.rescore import OwnSource, Selection, rescore_database, rescore_file
-from moderation.rescore.dask_engine import partition_ids, rescore_database_dask
+from moderation.rescore.dask_engine import (
+    _score_partition,
+    partition_ids,
+    rescore_database_dask,
+)
 from moderation.rescore.dask_files import rescore_file_dask
+from moderation.rescore.database import start_run
 from moderation.store import decision_history, migrate, open_engine, rescore_partitions
 
 from .rescore_helpers import TEXTS, seed, stored
@@ -104,3 +109,33 @@ def test_dask_files_stop_on_a_bad_line_and_refuse_csv(tmp_path, moderator, clust
     with pytest.raises(InputFileError, match="the Dask engine reads JSONL or Parquet"):
         rescore_file_dask(moderator, tmp_path / "in.csv", tmp_path / "o.jsonl",
                           scheduler=cluster.scheduler_address)
+
+
+def test_an_interrupted_dask_run_skips_committed_partitions(tmp_path, moderator, cluster):
+    url = f"sqlite:///{tmp_path / 'resume.db'}"
+    engine = open_engine(url)
+    migrate(engine)
+    seed(engine, 25)
+    source, selection = OwnSource(), Selection()
+    versions = moderator.model_version, moderator.policy_version
+    # what a killed run leaves behind: its run row, and partition 1 committed by a worker
+    with engine.connect() as conn:
+        run = start_run(conn, source, selection, moderator, engine_name="dask",
+                        snapshot_extra=lambda until: {"partitions": partition_ids(
+                            source.ids(conn, selection, until, versions), 10)})
+    after, upto, _ = run.snapshot["partitions"][1]
+    done = _score_partition(url, source, selection, run, versions, 1, after, upto, 4, False,
+                            moderator)
+    assert done.rows == 10
+    again = _score_partition(url, source, selection, run, versions, 1, after, upto, 4, False,
+                             moderator)  # a retried task finds its marker and does nothing
+    assert again.rows == 0
+    report = rescore_database_dask(url, moderator, source, selection,
+                                   scheduler=cluster.scheduler_address, partition_rows=10)
+    assert report.resumed and report.run_id == run.id
+    assert report.rows == 15 and report.total == 25
+    h = decision_history.c
+    with engine.connect() as conn:
+        counts = conn.execute(select(h.comment_id, func.count()).group_by(h.comment_id)).all()
+    assert len(counts) == 25 and {n for _, n in counts} == {1}
+    engine.dispose()
