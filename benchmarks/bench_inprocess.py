@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
 import time
 
@@ -24,7 +25,7 @@ from profanity_check import predict_prob
 from moderation.artefact import load_model
 from moderation.config import load_settings
 from moderation.moderator import Moderator
-from moderation.parallel import BatchModerator
+from moderation.rescore.pool import score_batches
 
 AUTHOR = {"author_name": "Sam Reader", "author_email": "sam@example.org"}
 
@@ -122,10 +123,10 @@ def main() -> None:
     print(f"\nBatch ({describe_texts(texts)})")
     comments = [{"content": t, **AUTHOR} for t in texts]
     def on_all_cores(_: list[str]) -> None:
-        with BatchModerator(fast, 0) as scorer:  # the pool's start-up is part of the cost
-            chunks = ((None, comments[i:i + 1000]) for i in range(0, len(comments), 1000))
-            for _tag, _results in scorer.run(chunks):
-                pass
+        # The pool's start-up is part of the cost.
+        chunks = ((None, comments[i:i + 1000], None) for i in range(0, len(comments), 1000))
+        for _tag, _results in score_batches(fast, chunks, workers=os.cpu_count() or 1):
+            pass
 
     rates = batch(texts, {
         "alt-profanity-check": predict_prob,

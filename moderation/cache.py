@@ -47,3 +47,11 @@ class LRUCache(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def __getstate__(self) -> dict[str, int]:
+        # Sent to another process (a Dask worker): the size travels, the entries
+        # and the lock do not; the copy starts empty with a lock of its own.
+        return {"size": self.size}
+
+    def __setstate__(self, state: dict[str, int]) -> None:
+        self.__init__(state["size"])  # type: ignore[misc]

@@ -5,47 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 
 from . import __version__
-from .artefact import load_model
-from .config import SETTINGS, Settings, load_settings
+from .cli_common import CONTEXT, DEFAULT_TRAINING_DIR, clean_errors, moderator_for, settings_from
+from .cli_rescore import rescore
+from .config import SETTINGS
 from .datasets import DATA_DIR_ENV, SOURCES
-from .errors import ModerationError
-from .moderator import Moderator
 
 __all__ = ["cli", "main"]
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-DEFAULT_TRAINING_DIR = Path(__file__).resolve().parent.parent / "training_data"
-
-
-def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Library errors become a one-line message and exit code 1, not a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ModerationError as exc:
-            raise click.ClickException(exc.message) from None
-
-    return wrapper
-
-
-def _settings(**overrides: Any) -> Settings:
-    return load_settings({k: v for k, v in overrides.items() if v is not None})
-
-
-def _moderator(settings: Settings) -> Moderator:
-    loaded = load_model(Path(settings["models_dir"]), settings["model_version"] or None)
-    return Moderator(loaded, settings)
-
 
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="moderation")
@@ -65,7 +35,7 @@ def cli() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="MODERATION_HOST")
 @click.option("--port", default=8000, show_default=True, type=int, envvar="MODERATION_PORT")
 @click.option("--debug", is_flag=True, help="Flask debug mode (never in production).")
-@_clean_errors
+@clean_errors
 def serve(host: str, port: int, debug: bool) -> None:
     """Run the development server (use gunicorn in production).
 
@@ -87,7 +57,7 @@ def serve(host: str, port: int, debug: bool) -> None:
               envvar="MODERATION_MODELS_DIR", help="Where to write the model.")
 @click.option("--name", "version", help="Version name (default: a UTC timestamp).")
 @click.option("--no-set-current", is_flag=True, help="Do not point models/CURRENT at it.")
-@_clean_errors
+@clean_errors
 def train(training_dir: Path, data_dir: Path | None, sources: tuple[str, ...],
           models_dir: Path | None, version: str | None, no_set_current: bool) -> None:
     """Train a model, pick thresholds on held-out data, and save it.
@@ -96,7 +66,7 @@ def train(training_dir: Path, data_dir: Path | None, sources: tuple[str, ...],
     """
     from .train import train as run_training
 
-    settings = _settings(models_dir=str(models_dir) if models_dir else None)
+    settings = settings_from(models_dir=str(models_dir) if models_dir else None)
     folder = run_training(training_dir=training_dir, data_dir=data_dir,
                           sources=list(sources) or None, models_dir=Path(settings["models_dir"]),
                           version=version, set_current=not no_set_current,
@@ -121,7 +91,7 @@ def train(training_dir: Path, data_dir: Path | None, sources: tuple[str, ...],
               help="Also write a Markdown report with plots into this folder.")
 @click.option("--no-peer", is_flag=True, help="Skip alt-profanity-check.")
 @click.option("--model", "model_version", help="Model version (default: CURRENT).")
-@_clean_errors
+@clean_errors
 def evaluate(path: Path | None, data_dir: Path | None, training_dir: Path,
              report_dir: Path | None, no_peer: bool, model_version: str | None) -> None:
     """Metrics on a labelled JSONL file, or the benchmark table with --data-dir.
@@ -137,7 +107,7 @@ def evaluate(path: Path | None, data_dir: Path | None, training_dir: Path,
     if data_dir is None and (path is None or report_dir is not None):
         raise click.UsageError("give a labelled file, --data-dir, or both "
                                "(--report needs --data-dir)")
-    moderator = _moderator(_settings(model_version=model_version))
+    moderator = moderator_for(settings_from(model_version=model_version))
     if path is not None:
         click.echo(json.dumps(evaluate_file(moderator, path), indent=2))
     if data_dir is None:
@@ -170,7 +140,7 @@ def evaluate(path: Path | None, data_dir: Path | None, training_dir: Path,
 @click.option("--site", default=None, help="Site whose policy applies (a [sites.<name>] "
               "section).")
 @click.option("--json", "as_json", is_flag=True, help="Print the full JSON result.")
-@_clean_errors
+@clean_errors
 def check(text: str, author_name: str, author_email: str, author_url: str | None,
           site: str | None, as_json: bool) -> None:
     """Moderate one comment and print the decision, scores and reasons.
@@ -182,7 +152,7 @@ def check(text: str, author_name: str, author_email: str, author_url: str | None
     comment = parse_comment({"content": text, "author_name": author_name,
                              "author_email": author_email, "author_url": author_url,
                              "site": site})
-    result = _moderator(_settings()).moderate(comment)
+    result = moderator_for(settings_from()).moderate(comment)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
@@ -201,7 +171,7 @@ def check(text: str, author_name: str, author_email: str, author_url: str | None
 @cli.command()
 @click.option("--category", help="Only this category.")
 @click.option("--model", "model_version", help="Model version (default: CURRENT).")
-@_clean_errors
+@clean_errors
 def thresholds(category: str | None, model_version: str | None) -> None:
     """Print the precision / recall trade-off of each category's thresholds.
 
@@ -211,7 +181,7 @@ def thresholds(category: str | None, model_version: str | None) -> None:
 
     Example: moderation thresholds --category toxic
     """
-    moderator = _moderator(_settings(model_version=model_version))
+    moderator = moderator_for(settings_from(model_version=model_version))
     tables = moderator.loaded.manifest.get("tradeoff")
     if not tables:
         raise click.ClickException(f"model {moderator.model_version} has no trade-off table; "
@@ -233,45 +203,6 @@ def thresholds(category: str | None, model_version: str | None) -> None:
                        f"{row['recall']:>6.3f}  {row['share']:>6.3f}  {mark}".rstrip())
 
 
-@cli.command()
-@click.option("--input", "input_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--output", "output_path", required=True,
-              type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]),
-              help="Input format (default: from the file extension).")
-@click.option("--batch-size", default=512, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--on-error", type=click.Choice(["stop", "skip"]), default="stop",
-              show_default=True, help="On a bad row: stop (write nothing) or skip it.")
-@click.option("--jobs", default=1, show_default=True, type=click.IntRange(0, 256),
-              help="Worker processes scoring batches (0: one per core).")
-@_clean_errors
-def rescore(input_path: Path, output_path: Path, fmt: str | None, batch_size: int,
-            on_error: str, jobs: int) -> None:
-    """Score every comment of a JSONL or CSV file (id, content, author fields) into JSONL.
-
-    Exit codes: 0 all rows scored, 1 stopped on a bad row (nothing written),
-    3 finished but some rows were skipped.
-
-    Example: moderation rescore --input comments.csv --output decisions.jsonl --jobs 0
-    """
-    from .rescore import rescore_file
-
-    moderator = _moderator(_settings())
-    with click.progressbar(length=0, label="scoring", file=sys.stderr,
-                           show_pos=True) as bar:
-        report = rescore_file(moderator, input_path, output_path, fmt=fmt,
-                              batch_size=batch_size, on_error=on_error, jobs=jobs,
-                              progress=bar.update)
-    for error in report.errors:
-        click.echo(f"skipped: {error}", err=True)
-    counts = ", ".join(f"{k} {v}" for k, v in report.decisions.items())
-    click.echo(f"{report.rows} rows scored ({counts}); {len(report.errors)} skipped; "
-               f"wrote {output_path}")
-    if report.errors:
-        sys.exit(3)
-
-
 @cli.group("config")
 def config_group() -> None:
     """Inspect the effective configuration.
@@ -281,7 +212,7 @@ def config_group() -> None:
 
 
 @config_group.command("show")
-@_clean_errors
+@clean_errors
 def show_config() -> None:
     """Print every setting (effective value and what it does), each site's overrides and
     the policy versions.
@@ -290,7 +221,7 @@ def show_config() -> None:
     """
     from .policy import site_policies
 
-    settings = _settings()
+    settings = settings_from()
     site_policies(settings)  # an invalid list, script or check name stops here too
     for setting in SETTINGS:
         click.echo(f"{setting.name} = {json.dumps(settings[setting.name])}")
@@ -298,6 +229,9 @@ def show_config() -> None:
     click.echo(f"policy_version = {settings.policy_version}")
     for site in settings.sites()[1:]:
         click.echo(f"[sites.{site.site}] policy_version = {site.policy_version}")
+
+
+cli.add_command(rescore)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from .decision import decide
 from .errors import ConfigError, UnknownSite
 from .explain import explain
 from .normalize import normalize
-from .policy import Policy, Submission, site_error, site_policies
+from .policy import SUBMISSION_CHECKS, Check, Policy, Submission, site_error, site_policies
 from .policy_state import PolicyState
 from .store import utcnow
 
@@ -117,17 +117,26 @@ class Moderator:
                                              result["scores"], thresholds)
         return result
 
-    def moderate_many(self, comments: Sequence[Mapping[str, Any]], *, submitted: bool = False,
-                      now: _dt.datetime | None = None) -> list[dict[str, Any]]:
+    def moderate_many(self, comments: Sequence[Mapping[str, Any]],
+                      recorded: Sequence[Sequence[Check]] | None = None, *,
+                      submitted: bool = False, now: _dt.datetime | None = None
+                      ) -> list[dict[str, Any]]:
         """The same for many comments, scoring them in one model call. Unless
-        ``submitted``, the submission checks are skipped (re-scoring stored comments)."""
+        ``submitted``, the submission checks are skipped (re-scoring stored comments).
+
+        ``recorded`` (one list per comment, for re-scoring) holds submission-time
+        check outcomes that replace the policy's own checks of the same names.
+        """
         sites = [self.site(c.get("site")) for c in comments]  # unknown site: fail before work
         submission = Submission(now or utcnow(), self.state) if submitted else None
         scored = self._score([str(c.get("content") or "") for c in comments])
         results = []
-        for comment, site, (text, scores) in zip(comments, sites, scored, strict=True):
+        for i, (comment, site, (text, scores)) in enumerate(zip(comments, sites, scored,
+                                                                strict=True)):
             scores = dict(scores)  # the cached dict is shared; hand out a copy
             checks = site.policy.run(comment, text, submission)
+            if recorded is not None:
+                checks = [c for c in checks if c.name not in SUBMISSION_CHECKS] + list(recorded[i])
             decision, reasons = decide(scores, site.thresholds, checks)
             site.policy.record(comment, decision, submission)
             results.append({

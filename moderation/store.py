@@ -17,11 +17,13 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     insert,
@@ -35,7 +37,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from .errors import ConfigError
 
 __all__ = ["open_engine", "migrate", "save_decision", "get_decision", "utcnow", "metadata",
-           "comments", "schema_migrations", "policy_marks", "author_history", "MIGRATIONS"]
+           "comments", "schema_migrations", "policy_marks", "author_history",
+           "decision_history", "rescore_runs", "rescore_partitions", "rescore_results",
+           "MIGRATIONS", "DECISIONS"]
 
 metadata = MetaData()
 schema_migrations = Table(
@@ -74,7 +78,59 @@ author_history = Table(
     Column("rejected", Integer, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
-_DECISIONS = ("accept", "flag", "reject")
+# Every re-score appends here: the comments table and rescore_results hold only
+# the latest decision, so this is the audit trail. (run_id, source, comment_id)
+# is unique: a comment is re-scored at most once per run, whatever crashes.
+decision_history = Table(
+    "decision_history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(32), nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("comment_id", String(191), nullable=False),
+    Column("old_decision", String(10)), Column("new_decision", String(10), nullable=False),
+    Column("old_model_version", String(64)), Column("old_policy_version", String(64)),
+    Column("model_version", String(64), nullable=False),
+    Column("policy_version", String(64), nullable=False),
+    Column("changed_at", DateTime, nullable=False),
+    UniqueConstraint("run_id", "source", "comment_id", name="uq_history_run_comment"),
+    Index("ix_history_comment", "source", "comment_id"),
+)
+# One row per re-scoring run; ``cursor`` (the JSON of the last committed id) is
+# updated in the same transaction as each chunk, which is what makes resuming exact.
+rescore_runs = Table(
+    "rescore_runs", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source", String(128), nullable=False),
+    Column("selection", Text, nullable=False),
+    Column("snapshot", Text, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("policy_version", String(64), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("cursor", Text),
+    Column("rows_done", Integer, nullable=False, default=0),
+)
+# Partitions committed by the Dask engine, which finishes them out of order.
+rescore_partitions = Table(
+    "rescore_partitions", metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("partition", Integer, primary_key=True, autoincrement=False),
+    Column("rows_done", Integer, nullable=False),
+    Column("finished_at", DateTime, nullable=False),
+)
+# Latest decision for comments of a foreign table (one we only read).
+rescore_results = Table(
+    "rescore_results", metadata,
+    Column("source", String(128), primary_key=True),
+    Column("source_id", String(191), primary_key=True),
+    Column("decision", String(10), nullable=False),
+    Column("scores", Text, nullable=False), Column("reasons", Text, nullable=False),
+    Column("checks", Text, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("policy_version", String(64), nullable=False),
+    Column("scored_at", DateTime, nullable=False),
+)
+DECISIONS = ("accept", "flag", "reject")
 
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = []
 
@@ -97,6 +153,22 @@ def m010_policy_marks(conn: Connection) -> None:
 @_migration
 def m011_author_history(conn: Connection) -> None:
     author_history.create(conn)
+
+
+@_migration
+def m020_decision_history(conn: Connection) -> None:
+    decision_history.create(conn)
+
+
+@_migration
+def m021_rescore_runs(conn: Connection) -> None:
+    rescore_runs.create(conn)
+    rescore_partitions.create(conn)
+
+
+@_migration
+def m022_rescore_results(conn: Connection) -> None:
+    rescore_results.create(conn)
 
 
 def utcnow() -> _dt.datetime:
@@ -186,7 +258,7 @@ _COMMENT_COLUMNS = ("content", "author_name", "author_email", "author_url", "aut
 def save_decision(engine: Engine, comment_id: str, comment: Mapping[str, Any],
                   result: Mapping[str, Any]) -> None:
     """Store a comment and its decision in one transaction (all or nothing)."""
-    if result["decision"] not in _DECISIONS:
+    if result["decision"] not in DECISIONS:
         raise ValueError(f"invalid decision {result['decision']!r}")
     row = {
         "id": comment_id, "created_at": utcnow(),

@@ -16,6 +16,7 @@ from moderation.artefact import load_model, save_model, write_current
 from moderation.config import load_settings
 from moderation.model import ModerationModel
 from moderation.moderator import Moderator
+from moderation.store import migrate, open_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("MODERATION_DATA_DIR", ROOT.parent / "shared" / "datasets"))
@@ -164,3 +165,12 @@ def database_url(request, tmp_path):
     """A fresh, empty database on each backend; dropped afterwards."""
     with fresh_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def engine(database_url):
+    """A migrated engine on each backend's fresh database."""
+    engine = open_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()

@@ -73,3 +73,16 @@ def test_what_is_remembered(settings_overrides, size, content, cached):
     comment = {"content": content, **AUTHOR}
     assert moderator.moderate(comment) == uncached.moderate(comment)
     assert len(moderator.score_cache) == cached
+
+
+def test_cache_survives_pickling_empty_with_its_own_lock():
+    import pickle
+
+    from moderation.cache import LRUCache
+
+    cache = LRUCache(3)
+    cache.put("a", 1)
+    copy = pickle.loads(pickle.dumps(cache))
+    assert copy.size == 3 and len(copy) == 0 and copy.get("a") is None
+    copy.put("b", 2)
+    assert copy.get("b") == 2 and cache.get("b") is None

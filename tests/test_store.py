@@ -19,14 +19,6 @@ RESULT = {"decision": "flag", "scores": {"spam": 0.7}, "reasons": [{"code": "mod
           "checks": [], "model_version": "m1", "policy_version": "p1"}
 
 
-@pytest.fixture
-def engine(database_url):
-    engine = open_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
 def test_migrations_apply_once_and_are_recorded(database_url):
     engine = open_engine(database_url)
     assert migrate(engine) == [name for name, _ in MIGRATIONS]
