@@ -9,6 +9,7 @@ actually typed with :func:`~moderation.normalize.normalize_with_offsets`.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -77,25 +78,59 @@ def _char_wb_ngrams(vec: TfidfVectorizer, text: str) -> Iterator[tuple[str, int,
 _ANALYSERS = {"word": _word_ngrams, "char_wb": _char_wb_ngrams}
 
 
+def _tfidf(model: ModerationModel, normalised: str,
+           occurrences: dict[int, list[tuple[str, int, int]]],
+           blocks: list[tuple[TfidfVectorizer, int, list[int]]]) -> dict[int, float]:
+    """The text's tf-idf value per feature index, from the occurrences already found.
+
+    The occurrences are the vectorisers' own counts, so for the settings the
+    model uses (sublinear tf, idf, l2 norm per block) this equals scikit-learn's
+    ``transform`` without calling it (its per-call overhead dominated an
+    explanation); anything else goes through ``transform``.
+    """
+    if not all(vec.sublinear_tf and vec.use_idf and vec.norm == "l2" and not vec.binary
+               for vec, _, _ in blocks):
+        X = model.features_.transform([normalised]).tocsr()
+        return dict(zip(X.indices.tolist(), X.data.tolist(), strict=True))
+    values: dict[int, float] = {}
+    for vec, offset, indices in blocks:
+        if not indices:
+            continue
+        local = np.asarray(indices) - offset
+        counts = np.array([len(occurrences[i]) for i in indices], dtype=np.float64)
+        raw = (1.0 + np.log(counts)) * vec.idf_[local]
+        # float32 like the fitted vectorisers, so the sum matches the served score
+        raw = (raw / np.sqrt(np.dot(raw, raw))).astype(vec.dtype)
+        values.update(zip(indices, raw.tolist(), strict=True))
+    return values
+
+
 def _contributions(model: ModerationModel, normalised: str, column: int
                    ) -> list[tuple[str, int, int, float]]:
     """Every n-gram occurrence with its share of the category's linear score."""
-    X = model.features_.transform([normalised]).tocsr()
-    weights = np.asarray(model.coef_[:, column], dtype=np.float64)
-    out: list[tuple[str, int, int, float]] = []
+    occurrences: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+    blocks: list[tuple[TfidfVectorizer, int, list[int]]] = []
     offset = 0
     for _name, vec in model.features_.transformer_list:
         kind = vec.analyzer if isinstance(vec.analyzer, str) else "word"
-        occurrences: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+        vocabulary = vec.vocabulary_
+        found_here: list[int] = []
         for gram, start, end in _ANALYSERS[kind](vec, normalised):
-            index = vec.vocabulary_.get(gram)
+            index = vocabulary.get(gram)
             if index is not None:
+                if index + offset not in occurrences:
+                    found_here.append(index + offset)
                 occurrences[index + offset].append((gram, start, end))
-        for index, found in occurrences.items():
-            value = float(X[0, index]) * float(weights[index])
-            for gram, start, end in found:
-                out.append((gram, start, end, value / len(found)))
-        offset += len(vec.vocabulary_)
+        blocks.append((vec, offset, found_here))
+        offset += len(vocabulary)
+    tfidf = _tfidf(model, normalised, occurrences, blocks)
+    indices = list(occurrences)
+    weights = model.coef_[indices, column].astype(np.float64).tolist() if indices else []
+    out: list[tuple[str, int, int, float]] = []
+    for index, weight in zip(indices, weights, strict=True):
+        found = occurrences[index]
+        value = tfidf.get(index, 0.0) * weight / len(found)
+        out.extend((gram, start, end, value) for gram, start, end in found)
     return out
 
 
@@ -115,10 +150,14 @@ def _explain_one(model: ModerationModel, norm: Normalized, original: str, column
     grams: list[dict[str, float]] = [defaultdict(float) for _ in units]
     starts = [a for a, _ in units]
     for gram, start, end, value in _contributions(model, norm.text, column):
-        # Credit each occurrence to the words it overlaps, evenly.
-        first = int(np.searchsorted(starts, start, side="right")) - 1
-        touched = [u for u in range(max(first, 0), len(units))
-                   if units[u][0] < end and units[u][1] > start]
+        # Credit each occurrence to the words it overlaps, evenly; words are
+        # sorted, so the scan starts at the word holding ``start`` and stops early.
+        u = max(bisect.bisect_right(starts, start) - 1, 0)
+        touched = []
+        while u < len(units) and units[u][0] < end:
+            if units[u][1] > start:
+                touched.append(u)
+            u += 1
         for u in touched:
             totals[u] += value / len(touched)
             grams[u][gram.strip()] += value / len(touched)

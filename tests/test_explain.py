@@ -60,3 +60,22 @@ def test_a_clean_comment_has_no_toxic_evidence_over_the_intercept(model):
     evidence = explain(model, "", ["toxic", "spam"])
     assert evidence == {"toxic": [], "spam": []}
     assert np.isfinite(model.intercept_).all()
+
+
+@pytest.mark.parametrize("text", [
+    "Terror, terror, terror: the word repeats and so do its n-grams. " * 3,
+    "Great post! Cheap v1agra and c1alis at www.pills-rx.shop, order now",
+    "Привет, как дела? ünïcode ✓ " + "word " * 290,
+    "",
+])
+def test_contributions_match_the_default_model_exactly(text):
+    from pathlib import Path
+
+    # The explanation rebuilds tf-idf from the n-gram occurrences it found, instead
+    # of calling scikit-learn; on the served model the sum must still be the score.
+    model = load_model(Path(__file__).resolve().parent.parent / "models").model
+    normalised = normalize(text)
+    raw = model.decision_function_normalized([normalised])[0]
+    for j in range(len(model.categories_)):
+        total = sum(v for *_, v in _contributions(model, normalised, j)) + model.intercept_[j]
+        assert total == pytest.approx(raw[j], abs=1e-4)
