@@ -63,6 +63,15 @@ def _field_words(value: str) -> str:
     return normalize(re.sub(r"[\W_]+", " ", value))
 
 
+@lru_cache(maxsize=256)
+def _link_domains(content: str, author_url: str) -> tuple[str, ...]:
+    # Three checks ask for the same comment's domains in a row: find them once.
+    hosts = link_hosts(content)
+    if author_url.strip():
+        hosts.append(_url_host(author_url))
+    return tuple(registrable_domain(h) for h in hosts)
+
+
 class ListChecks:
     """Link and word-list checks, with their lists compiled once."""
 
@@ -78,11 +87,9 @@ class ListChecks:
             except ValueError as exc:
                 raise ConfigError(f"{key}: {exc}") from None
 
-    def _link_domains(self, comment: Mapping[str, Any]) -> list[str]:
-        hosts = link_hosts(str(comment.get("content") or ""))
-        if str(comment.get("author_url") or "").strip():
-            hosts.append(_url_host(str(comment["author_url"])))
-        return [registrable_domain(h) for h in hosts]
+    def _link_domains(self, comment: Mapping[str, Any]) -> tuple[str, ...]:
+        return _link_domains(str(comment.get("content") or ""),
+                             str(comment.get("author_url") or ""))
 
     def links(self, comment: Mapping[str, Any], _: str) -> Check:
         """Fewer than ``max_links`` links outside the allowed domains."""
