@@ -3,7 +3,6 @@ shorteners), and the moderation and block word lists."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -20,7 +19,7 @@ from .wordlist import WordList
 __all__ = ["ListChecks", "registrable_domain"]
 
 
-@functools.lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def _suffixes() -> PublicSuffixList:
     # The package ships a snapshot of the Public Suffix List; nothing is fetched.
     return PublicSuffixList()

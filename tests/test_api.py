@@ -152,7 +152,7 @@ def test_redis_outage_after_start_up_is_a_503_and_saves_nothing(settings_overrid
     assert stored(app) == []
 
 
-def test_database_outage_is_a_503(settings_overrides, tmp_path):
+def test_database_lost_under_the_running_service_is_a_503(settings_overrides, tmp_path):
     from moderation.api import create_app
 
     app = create_app({**settings_overrides, "check_actions": {
