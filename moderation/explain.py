@@ -1,10 +1,14 @@
 """Evidence for a score: which n-grams pushed it up, shown on the original text.
 
 A category's linear score is a sum over the comment's n-grams of
-``tfidf value x weight``. Each n-gram occurrence is found again in the
-normalised text, its contribution is credited to the word (whitespace token)
-it lies in, and that word is mapped back to the characters the commenter
-actually typed with :func:`~moderation.normalize.normalize_with_offsets`.
+``tfidf value x weight``. Each n-gram occurrence's share of that sum is
+credited to the word (whitespace token) it lies in, and that word is mapped
+back to the characters the commenter actually typed with
+:func:`~moderation.normalize.normalize_with_offsets`.
+
+Every category is explained from one pass over the text: the occurrences and
+their shares are numpy arrays (one column per category), and n-gram strings
+are rebuilt only for the few words that end up shown.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from .fastpath import inverse_vocabulary
 from .model import ModerationModel
 from .normalize import Normalized, normalize_with_offsets
 
@@ -51,87 +58,151 @@ def _units(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in re.finditer(r"\S+", text)]
 
 
-def _word_ngrams(vec: TfidfVectorizer, text: str) -> Iterator[tuple[str, int, int]]:
-    """``(ngram, start, end)`` for the word analyser's n-grams, with positions."""
-    tokens = [m for m in re.finditer(vec.token_pattern, text)]
+def _word_ngrams(vec: TfidfVectorizer, text: str, starts: list[int]
+                 ) -> tuple[list[str], list[int], list[int]]:
+    """The word analyser's n-grams of ``text``, each with the first and last word
+    (index into ``starts``, the sorted start offsets of the whitespace words) it lies in."""
+    tokens = list(re.finditer(vec.token_pattern, text))
+    words = [t.group() for t in tokens]
+    unit = [bisect.bisect_right(starts, t.start()) - 1 for t in tokens]
+    grams: list[str] = []
+    first: list[int] = []
+    last: list[int] = []
     low, high = vec.ngram_range
     for n in range(low, high + 1):
-        for i in range(len(tokens) - n + 1):
-            gram = " ".join(t.group() for t in tokens[i:i + n])
-            yield gram, tokens[i].start(), tokens[i + n - 1].end()
+        span = range(len(words) - n + 1)
+        grams += words[:len(span)] if n == 1 else [" ".join(words[i:i + n]) for i in span]
+        first += unit[:len(span)]
+        last += unit[n - 1:]
+    return grams, first, last
 
 
-def _char_wb_ngrams(vec: TfidfVectorizer, text: str) -> Iterator[tuple[str, int, int]]:
-    """``(ngram, start, end)`` as scikit-learn's ``char_wb`` analyser builds them."""
-    low, high = vec.ngram_range
-    for a, b in _units(text):
-        padded = " " + text[a:b] + " "
-        for n in range(low, high + 1):
-            if len(padded) <= n:  # a short word counts once, whole
-                yield padded, a, b
-                break
-            for i in range(len(padded) - n + 1):
-                # Padding spaces sit just outside the word: clip to it.
-                yield padded[i:i + n], max(a, a + i - 1), min(b, a + i - 1 + n)
+@dataclass
+class _Block:
+    """One vectoriser's known n-gram occurrences in a text, and their score shares."""
 
+    vec: TfidfVectorizer
+    offset: int  # where the vectoriser's columns start in the model's weights
+    local: NDArray[np.int64]  # vocabulary index per occurrence
+    first: NDArray[np.int64]  # first word (unit) the occurrence lies in
+    last: NDArray[np.int64]  # last word it lies in (a word bigram can span two)
+    grams: list[str] | None  # the n-gram per occurrence; None: rebuilt on demand (chars)
+    terms: list[str] | None  # the n-gram of each vocabulary id (chars)
+    bounds: list[int] | None  # word u's occurrences are [bounds[u], bounds[u + 1]) (chars)
+    share: NDArray[np.float64] = field(init=False)  # (occurrences, categories)
 
-_ANALYSERS = {"word": _word_ngrams, "char_wb": _char_wb_ngrams}
-
-
-def _tfidf(model: ModerationModel, normalised: str,
-           occurrences: dict[int, list[tuple[str, int, int]]],
-           blocks: list[tuple[TfidfVectorizer, int, list[int]]]) -> dict[int, float]:
-    """The text's tf-idf value per feature index, from the occurrences already found.
-
-    The occurrences are the vectorisers' own counts, so for the settings the
-    model uses (sublinear tf, idf, l2 norm per block) this equals scikit-learn's
-    ``transform`` without calling it (its per-call overhead dominated an
-    explanation); anything else goes through ``transform``.
-    """
-    if not all(vec.sublinear_tf and vec.use_idf and vec.norm == "l2" and not vec.binary
-               for vec, _, _ in blocks):
-        X = model.features_.transform([normalised]).tocsr()
-        return dict(zip(X.indices.tolist(), X.data.tolist(), strict=True))
-    values: dict[int, float] = {}
-    for vec, offset, indices in blocks:
-        if not indices:
-            continue
-        local = np.asarray(indices) - offset
-        counts = np.array([len(occurrences[i]) for i in indices], dtype=np.float64)
-        raw = (1.0 + np.log(counts)) * vec.idf_[local]
+    def tfidf(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """Per occurrence: position among the distinct terms; per term: count, tf-idf."""
+        terms, where, counts = np.unique(self.local, return_inverse=True, return_counts=True)
+        vec = self.vec
+        raw = (1.0 + np.log(counts)) * vec.idf_[terms]
         # float32 like the fitted vectorisers, so the sum matches the served score
         raw = (raw / np.sqrt(np.dot(raw, raw))).astype(vec.dtype)
-        values.update(zip(indices, raw.tolist(), strict=True))
-    return values
+        return where, counts, raw.astype(np.float64)
 
 
-def _contributions(model: ModerationModel, normalised: str, column: int
-                   ) -> list[tuple[str, int, int, float]]:
-    """Every n-gram occurrence with its share of the category's linear score."""
-    occurrences: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
-    blocks: list[tuple[TfidfVectorizer, int, list[int]]] = []
-    offset = 0
-    for _name, vec in model.features_.transformer_list:
-        kind = vec.analyzer if isinstance(vec.analyzer, str) else "word"
-        vocabulary = vec.vocabulary_
-        found_here: list[int] = []
-        for gram, start, end in _ANALYSERS[kind](vec, normalised):
-            index = vocabulary.get(gram)
-            if index is not None:
-                if index + offset not in occurrences:
-                    found_here.append(index + offset)
-                occurrences[index + offset].append((gram, start, end))
-        blocks.append((vec, offset, found_here))
-        offset += len(vocabulary)
-    tfidf = _tfidf(model, normalised, occurrences, blocks)
-    indices = list(occurrences)
-    weights = model.coef_[indices, column].astype(np.float64).tolist() if indices else []
-    out: list[tuple[str, int, int, float]] = []
-    for index, weight in zip(indices, weights, strict=True):
-        found = occurrences[index]
-        value = tfidf.get(index, 0.0) * weight / len(found)
-        out.extend((gram, start, end, value) for gram, start, end in found)
-    return out
+def _char_analysis(model: ModerationModel, position: int, vec: TfidfVectorizer
+                   ) -> tuple[Callable[[str], list[int]], list[str]]:
+    """The vocabulary ids of one word's character n-grams (the compiled scorer's
+    remembered ones when it has them) and the n-gram of each id."""
+    scorer = model.scorer()
+    if scorer is not None and scorer.blocks[position].vocabulary is vec.vocabulary_:
+        return scorer.blocks[position].word_ids, scorer.blocks[position].terms
+    analyse, vocabulary = vec.build_analyzer(), vec.vocabulary_
+    return (lambda word: [i for i in map(vocabulary.get, analyse(word)) if i is not None],
+            inverse_vocabulary(vocabulary))
+
+
+def _blocks(model: ModerationModel, text: str, units: list[tuple[int, int]]) -> list[_Block]:
+    starts = [a for a, _ in units]
+    blocks, offset = [], 0
+    for position, (_name, vec) in enumerate(model.features_.transformer_list):
+        if vec.analyzer == "char_wb":
+            ids_of, terms = _char_analysis(model, position, vec)
+            per_unit = [ids_of(text[a:b]) for a, b in units]
+            sizes = np.fromiter(map(len, per_unit), dtype=np.int64, count=len(units))
+            local = np.fromiter(chain.from_iterable(per_unit), dtype=np.int64,
+                                count=int(sizes.sum()))
+            first = np.repeat(np.arange(len(units), dtype=np.int64), sizes)
+            blocks.append(_Block(vec, offset, local, first, first, None, terms,
+                                 np.concatenate([[0], np.cumsum(sizes)]).tolist()))
+        else:
+            vocabulary = vec.vocabulary_
+            grams, first, last = _word_ngrams(vec, text, starts)
+            ids = [vocabulary.get(g) for g in grams]
+            keep = [i for i, index in enumerate(ids) if index is not None]
+            blocks.append(_Block(vec, offset, np.array([ids[i] for i in keep], dtype=np.int64),
+                                 np.array([first[i] for i in keep], dtype=np.int64),
+                                 np.array([last[i] for i in keep], dtype=np.int64),
+                                 [grams[i] for i in keep], None, None))
+        offset += len(vec.vocabulary_)
+    return blocks
+
+
+def _exact_tfidf(vec: TfidfVectorizer) -> bool:
+    """Whether the model's settings let tf-idf be rebuilt from the occurrences."""
+    return bool(vec.sublinear_tf and vec.use_idf and vec.norm == "l2" and not vec.binary)
+
+
+def _occurrences(model: ModerationModel, text: str) -> tuple[list[tuple[int, int]],
+                                                             list[_Block]]:
+    """The words of normalised ``text`` and every known n-gram occurrence in it, each with
+    its share of every category's linear score (shares sum to score minus intercept)."""
+    units = _units(text)
+    blocks = _blocks(model, text, units)
+    exact = all(_exact_tfidf(b.vec) for b in blocks)
+    if not exact:  # other settings: take scikit-learn's values for the text
+        X = model.features_.transform([text]).tocsr()
+        values = dict(zip(X.indices.tolist(), X.data.tolist(), strict=True))
+    for block in blocks:
+        weights = model.coef_[block.local + block.offset].astype(np.float64)
+        if not len(block.local):
+            block.share = weights
+            continue
+        where, counts, tfidf = block.tfidf()
+        if not exact:
+            tfidf = np.array([values.get(int(i) + block.offset, 0.0)
+                              for i in np.unique(block.local)])
+        block.share = tfidf[where, None] * weights / counts[where, None]
+    return units, blocks
+
+
+def _unit_totals(blocks: list[_Block], n_units: int, n_categories: int
+                 ) -> NDArray[np.float64]:
+    """Per word, per category: the shares of the occurrences lying in it."""
+    totals = np.zeros((n_units, n_categories))
+    for block in blocks:
+        whole = block.first == block.last
+        for j in range(n_categories):
+            totals[:, j] += np.bincount(block.first[whole], weights=block.share[whole, j],
+                                        minlength=n_units)
+        # Spanning several words (a bigram across a space): split evenly.
+        spanning = ~whole
+        for a, b, share in zip(block.first[spanning].tolist(), block.last[spanning].tolist(),
+                               block.share[spanning], strict=True):
+            totals[a:b + 1] += share / (b - a + 1)
+    return totals
+
+
+def _word_grams(blocks: list[_Block], text: str, units: list[tuple[int, int]],
+                members: list[int], column: int) -> list[tuple[str, float]]:
+    """The n-grams that raised the category most within the given words."""
+    summed: dict[str, float] = defaultdict(float)
+    for block in blocks:
+        if block.grams is None:  # character n-grams, stored word after word
+            assert block.terms is not None and block.bounds is not None
+            for u in members:
+                a, b = block.bounds[u], block.bounds[u + 1]
+                for index, share in zip(block.local[a:b].tolist(),
+                                        block.share[a:b, column].tolist(), strict=True):
+                    summed[block.terms[index].strip()] += share
+            continue
+        for u in members:
+            for i in np.flatnonzero((block.first <= u) & (block.last >= u)).tolist():
+                width = int(block.last[i] - block.first[i]) + 1
+                summed[block.grams[i]] += float(block.share[i, column]) / width
+    top = sorted(summed.items(), key=lambda kv: -kv[1])[:_NGRAMS_PER_WORD]
+    return [(g, w) for g, w in top if w > 0]
 
 
 def _trim(original: str, start: int, end: int) -> tuple[int, int]:
@@ -143,52 +214,40 @@ def _trim(original: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _explain_one(model: ModerationModel, norm: Normalized, original: str, column: int,
-                 limit: int) -> list[Evidence]:
-    units = _units(norm.text)
-    totals = [0.0] * len(units)
-    grams: list[dict[str, float]] = [defaultdict(float) for _ in units]
-    starts = [a for a, _ in units]
-    for gram, start, end, value in _contributions(model, norm.text, column):
-        # Credit each occurrence to the words it overlaps, evenly; words are
-        # sorted, so the scan starts at the word holding ``start`` and stops early.
-        u = max(bisect.bisect_right(starts, start) - 1, 0)
-        touched = []
-        while u < len(units) and units[u][0] < end:
-            if units[u][1] > start:
-                touched.append(u)
-            u += 1
-        for u in touched:
-            totals[u] += value / len(touched)
-            grams[u][gram.strip()] += value / len(touched)
-    # Several normalised words can come from one original stretch (a link
-    # becomes "_url_ dom_..."): merge them there.
+def _spans(norm: Normalized, original: str, units: list[tuple[int, int]]
+           ) -> dict[tuple[int, int], list[int]]:
+    """Original-text spans and the normalised words each came from. Several normalised
+    words can come from one original stretch (a link becomes "_url_ dom_...")."""
     merged: dict[tuple[int, int], list[int]] = defaultdict(list)
     for u, span in enumerate(units):
         a, b = _trim(original, *norm.original_span(*span))
         if a < b:
             merged[(a, b)].append(u)
-    evidence = []
-    for (a, b), members in merged.items():
-        total = sum(totals[u] for u in members)
-        if total <= 0:
-            continue
-        summed: dict[str, float] = defaultdict(float)
-        for u in members:
-            for gram, value in grams[u].items():
-                summed[gram] += value
-        top = sorted(summed.items(), key=lambda kv: -kv[1])[:_NGRAMS_PER_WORD]
-        evidence.append(Evidence(a, b, original[a:b], total, [(g, w) for g, w in top if w > 0]))
-    evidence.sort(key=lambda e: -e.weight)
-    return evidence[:limit]
+    return merged
 
 
 def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str, ...],
             limit: int = MAX_EVIDENCE) -> dict[str, list[Evidence]]:
     """The words that raised each named category's score most, strongest first."""
     norm = normalize_with_offsets(text)
-    return {c: _explain_one(model, norm, text, model.categories_.index(c), limit)
-            for c in categories}
+    units, blocks = _occurrences(model, norm.text)
+    totals = _unit_totals(blocks, len(units), len(model.categories_))
+    merged = list(_spans(norm, text, units).items())
+    # Each word's totals summed into the original stretch it belongs to.
+    owner = np.full(len(units), -1, dtype=np.int64)
+    for k, (_span, members) in enumerate(merged):
+        owner[members] = k
+    kept = owner >= 0
+    out: dict[str, list[Evidence]] = {}
+    for category in categories:
+        column = model.categories_.index(category)
+        weight = np.bincount(owner[kept], weights=totals[kept, column], minlength=len(merged))
+        order = [k for k in np.argsort(-weight, kind="stable") if weight[k] > 0][:limit]
+        out[category] = [
+            Evidence(a, b, text[a:b], float(weight[k]),
+                     _word_grams(blocks, norm.text, units, members, column))
+            for k in order for (a, b), members in (merged[k],)]
+    return out
 
 
 def explain_many(model: ModerationModel, texts: list[str], category: str,

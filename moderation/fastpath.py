@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-__all__ = ["CompiledScorer", "compile_scorer"]
+__all__ = ["CompiledScorer", "compile_scorer", "inverse_vocabulary"]
 
 log = logging.getLogger(__name__)
 # Words seen before are the common case (language is Zipfian): remembering each
@@ -68,17 +68,32 @@ class _Block:
                          and not vectoriser.lowercase and vectoriser.strip_accents is None)
         self._word_ids: dict[str, list[int]] = {}
 
+    @property
+    def terms(self) -> list[str]:
+        """The n-gram of each vocabulary id (built on first use: explanations show them)."""
+        if "_terms" not in self.__dict__:
+            self._terms = inverse_vocabulary(self.vocabulary)
+        return self._terms
+
+    def word_ids(self, word: str) -> list[int]:
+        """Vocabulary ids of the n-grams of one whitespace-free ``word`` (remembered).
+
+        Only for a ``per_word`` block; the explanations use it too.
+        """
+        found = self._word_ids.get(word)
+        if found is None:
+            found = [i for i in map(self.vocabulary.get, self.analyse(word)) if i is not None]
+            if len(self._word_ids) >= _WORD_CACHE_SIZE:
+                self._word_ids.clear()  # bounded: cheaper than LRU bookkeeping per word
+            self._word_ids[word] = found
+        return found
+
     def _ids_per_word(self, text: str) -> list[int]:
-        cache, vocabulary, analyse = self._word_ids, self.vocabulary, self.analyse
+        cache, word_ids = self._word_ids, self.word_ids
         ids: list[int] = []
         for word in text.split():
-            found = cache.get(word)
-            if found is None:
-                found = [i for i in map(vocabulary.get, analyse(word)) if i is not None]
-                if len(cache) >= _WORD_CACHE_SIZE:
-                    cache.clear()  # bounded: cheaper than LRU bookkeeping per word
-                cache[word] = found
-            ids.extend(found)
+            found = cache.get(word)  # the common case without a method call
+            ids.extend(found if found is not None else word_ids(word))
         return ids
 
     def ids(self, text: str) -> list[int]:
@@ -121,6 +136,14 @@ class _Block:
         if self.norm == "l2":
             return float(np.sqrt(value @ value))
         return float(np.abs(value).sum()) if self.norm == "l1" else 1.0
+
+
+def inverse_vocabulary(vocabulary: dict[str, int]) -> list[str]:
+    """The term of each id of a fitted vectoriser's ``vocabulary_``."""
+    terms = [""] * len(vocabulary)
+    for term, index in vocabulary.items():
+        terms[index] = term
+    return terms
 
 
 class CompiledScorer:

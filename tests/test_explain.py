@@ -2,13 +2,19 @@ import numpy as np
 import pytest
 
 from moderation.artefact import load_model
-from moderation.explain import _char_wb_ngrams, _contributions, _word_ngrams, explain
+from moderation.explain import _occurrences, _unit_totals, _units, _word_ngrams, explain
 from moderation.normalize import normalize
 
 
 @pytest.fixture(scope="module")
 def model(models_dir):
     return load_model(models_dir).model
+
+
+def _shares(model, normalised):
+    """Per category, the sum of every occurrence's share of the linear score."""
+    _, blocks = _occurrences(model, normalised)
+    return sum(b.share.sum(axis=0) for b in blocks)
 
 
 @pytest.mark.parametrize("text", [
@@ -20,22 +26,30 @@ def model(models_dir):
 def test_contributions_add_up_to_the_linear_score(model, text):
     normalised = normalize(text)
     raw = model.decision_function_normalized([normalised])[0]
-    for j in range(len(model.categories_)):
-        total = sum(v for *_, v in _contributions(model, normalised, j)) + model.intercept_[j]
-        assert total == pytest.approx(raw[j], abs=1e-4)
+    assert _shares(model, normalised) + model.intercept_ == pytest.approx(raw, abs=1e-4)
+    units, blocks = _occurrences(model, normalised)
+    # Crediting shares to words loses none of them.
+    totals = _unit_totals(blocks, len(units), len(model.categories_))
+    assert totals.sum(axis=0) + model.intercept_ == pytest.approx(raw, abs=1e-4)
 
 
-@pytest.mark.parametrize("text", ["short a bb ccc dddd eeeee", "it's the _url_ dom_x_com end"])
+@pytest.mark.parametrize("text", ["short a bb ccc dddd eeeee", "it's the _url_ dom_x_com end",
+                                  "foo - bar baz-qux qux"])
 def test_ngrams_match_scikit_learn_analysers(model, text):
-    for (_, vec), ours in zip(model.features_.transformer_list, (_word_ngrams, _char_wb_ngrams),
-                              strict=True):
-        expected = sorted(vec.build_analyzer()(text))
-        grams = list(ours(vec, text))
-        assert sorted(g for g, _, _ in grams) == expected
-        for gram, start, end in grams:  # each span starts and ends with its n-gram's text
-            words = gram.strip().split(" ")
-            assert text[start:end].startswith(words[0].strip())
-            assert text[start:end].endswith(words[-1].strip())
+    units = _units(text)
+    (_, words), (_, chars) = model.features_.transformer_list
+    grams, first, last = _word_ngrams(words, text, [a for a, _ in units])
+    assert sorted(grams) == sorted(words.build_analyzer()(text))
+    for gram, a, b in zip(grams, first, last, strict=True):  # the words each n-gram lies in
+        covered = text[units[a][0]:units[b][1]]
+        assert covered.startswith(text[units[a][0]:units[a][1]])
+        assert gram.split(" ")[0] in text[units[a][0]:units[a][1]]
+        assert gram.split(" ")[-1] in text[units[b][0]:units[b][1]]
+    _, (word_block, char_block) = _occurrences(model, text)
+    known = [chars.vocabulary_[g] for g in chars.build_analyzer()(text) if g in chars.vocabulary_]
+    assert sorted(char_block.local.tolist()) == sorted(known)
+    assert sorted(word_block.local.tolist()) == sorted(
+        words.vocabulary_[g] for g in grams if g in words.vocabulary_)
 
 
 @pytest.mark.parametrize(("text", "category", "word"), [
@@ -76,6 +90,20 @@ def test_contributions_match_the_default_model_exactly(text):
     model = load_model(Path(__file__).resolve().parent.parent / "models").model
     normalised = normalize(text)
     raw = model.decision_function_normalized([normalised])[0]
-    for j in range(len(model.categories_)):
-        total = sum(v for *_, v in _contributions(model, normalised, j)) + model.intercept_[j]
-        assert total == pytest.approx(raw[j], abs=1e-4)
+    assert _shares(model, normalised) + model.intercept_ == pytest.approx(raw, abs=1e-4)
+
+
+def test_other_tfidf_settings_take_scikit_learns_values(model):
+    import pickle
+
+    # Without sublinear tf the shares cannot be rebuilt from the counts alone: the
+    # explanation then asks the vectorisers, and the shares must still sum to the score.
+    plain = pickle.loads(pickle.dumps(model))
+    for _, vec in plain.features_.transformer_list:
+        vec.sublinear_tf = False
+        vec._tfidf.sublinear_tf = False  # the fitted transformer keeps its own copy
+    plain.__dict__.pop("_scorer", None)
+    normalised = normalize("Idiot idiot idiot, buy cheap pills at pills-rx.shop")
+    raw = plain.decision_function_normalized([normalised])[0]
+    assert _shares(plain, normalised) + plain.intercept_ == pytest.approx(raw, abs=1e-4)
+    assert raw != pytest.approx(model.decision_function_normalized([normalised])[0], abs=1e-4)
