@@ -100,8 +100,7 @@ class PolicyState:
                 # UPDATE, so two workers inserting the same new key deadlock.
                 conn = conn.execution_options(isolation_level="READ COMMITTED")
             with conn.begin() as transaction:
-                held = [key for key in sorted(keys)
-                        if not _claim_row(conn, key, now, expires_at)]
+                held = _claim_rows(conn, sorted(keys), now, expires_at)
                 if held:
                     transaction.rollback()
             self._claims += 1
@@ -138,18 +137,27 @@ class PolicyState:
                                                     set_=bump))
 
 
-def _claim_row(conn: Connection, key: str, now: _dt.datetime, expires_at: _dt.datetime
-               ) -> bool:
+def _claim_rows(conn: Connection, keys: list[str], now: _dt.datetime,
+                expires_at: _dt.datetime) -> list[str]:
+    """Claim each key inside the caller's transaction; returns the keys held already."""
     upsert = _UPSERTS.get(conn.dialect.name)
     if upsert is not None:
-        # One statement: insert, or take over an expired claim; a live claim
-        # leaves the row alone and reports no row changed.
+        # One statement for every key: insert, or take over an expired claim; a
+        # live claim leaves its row alone and is missing from what is returned.
         # RETURNING, since psycopg reports no rowcount for an upsert.
-        statement = upsert(policy_marks).values(key=key, expires_at=expires_at)
+        statement = upsert(policy_marks).values([{"key": k, "expires_at": expires_at}
+                                                 for k in keys])
         statement = statement.on_conflict_do_update(
             index_elements=[policy_marks.c.key], set_={"expires_at": expires_at},
             where=policy_marks.c.expires_at <= now).returning(policy_marks.c.key)
-        return conn.execute(statement).first() is not None
+        claimed = {row[0] for row in conn.execute(statement)}
+        return [key for key in keys if key not in claimed]
+    return [key for key in keys if not _claim_row(conn, key, now, expires_at)]
+
+
+def _claim_row(conn: Connection, key: str, now: _dt.datetime, expires_at: _dt.datetime
+               ) -> bool:
+    """MySQL/MariaDB: take over an expired claim, or insert a new one."""
     renewed = conn.execute(update(policy_marks).where(
         policy_marks.c.key == key, policy_marks.c.expires_at <= now).values(
         expires_at=expires_at)).rowcount
