@@ -27,7 +27,7 @@ from .database import (
     jobs_for,
     start_run,
 )
-from .sources import Selection, Source
+from .sources import Selection, Source, stored_values
 
 __all__ = ["rescore_database_dask", "connect_client", "partition_ids"]
 
@@ -72,7 +72,7 @@ def _score_partition(url: str, source: Source, selection: Selection, run: Run,
                 return report  # committed by an earlier attempt
         for rows, comments, recorded in jobs_for(conn, source, selection, run, versions,
                                                   batch_size, after, upto):
-            results = moderator.moderate_many(comments, recorded)
+            results = [stored_values(r) for r in moderator.moderate_many(comments, recorded)]
             report.tally(rows, results, count=True)
             report.rows += len(rows)
             chunks.append((rows, results))

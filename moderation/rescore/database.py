@@ -21,7 +21,7 @@ from ..moderator import Moderator
 from ..policy import Check
 from ..store import DECISIONS, decision_history, migrate, rescore_runs, utcnow
 from .pool import score_batches
-from .sources import Selection, Source, StoredRow, recorded_checks
+from .sources import Selection, Source, StoredRow, recorded_checks, stored_values
 
 __all__ = ["Run", "RunReport", "rescore_database", "start_run", "commit_chunk", "jobs_for",
            "OLD_STATES", "EXAMPLES_PER_CELL"]
@@ -134,7 +134,8 @@ def jobs_for(conn: Connection, source: Source, selection: Selection, run: Run,
 
 def commit_chunk(conn: Connection, source: Source, run_id: str, rows: Sequence[StoredRow],
                  results: Sequence[Mapping[str, Any]]) -> None:
-    """New decisions and their history rows (inside the caller's transaction)."""
+    """New decisions and their history rows (inside the caller's transaction); ``results``
+    are in :func:`~moderation.rescore.sources.stored_values` form."""
     source.write(conn, rows, results)
     now = utcnow()
     conn.execute(insert(decision_history), [{
@@ -180,7 +181,7 @@ def rescore_database(engine: Engine, moderator: Moderator, source: Source,
             on_total(source.count(conn, selection, run.snapshot["until"], versions,
                                   run.cursor))
         chunks = jobs_for(conn, source, selection, run, versions, batch_size, run.cursor)
-        for rows, results in score_batches(moderator, chunks, workers):
+        for rows, results in score_batches(moderator, chunks, workers, stored_values):
             report.tally(rows, results, count=dry_run)
             if not dry_run:
                 with writer.begin():

@@ -8,7 +8,7 @@ import itertools
 import multiprocessing
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ..moderator import Moderator
@@ -20,6 +20,9 @@ T = TypeVar("T")
 # (caller's tag, comments, recorded submission checks or None)
 Job = tuple[T, Sequence[Mapping[str, Any]], Sequence[Sequence[Check]] | None]
 
+# Applied to each result where it was scored (a module-level function: it is pickled).
+Finish = Callable[[dict[str, Any]], Any]
+
 _MODERATOR: Moderator | None = None
 
 
@@ -28,10 +31,12 @@ def _init(moderator: Moderator) -> None:
     _MODERATOR = moderator
 
 
-def _score(comments: Sequence[Mapping[str, Any]],
-           recorded: Sequence[Sequence[Check]] | None) -> list[dict[str, Any]]:
-    assert _MODERATOR is not None, "worker started without a moderator"
-    return _MODERATOR.moderate_many(comments, recorded)
+def _score(comments: Sequence[Mapping[str, Any]], recorded: Sequence[Sequence[Check]] | None,
+           finish: Finish | None = None, moderator: Moderator | None = None) -> list[Any]:
+    moderator = moderator or _MODERATOR
+    assert moderator is not None, "worker started without a moderator"
+    results = moderator.moderate_many(comments, recorded)
+    return results if finish is None else [finish(r) for r in results]
 
 
 def _context() -> Any:
@@ -42,14 +47,18 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def score_batches(moderator: Moderator, jobs: Iterable[Job[T]],
-                  workers: int = 1) -> Iterator[tuple[T, list[dict[str, Any]]]]:
-    """``(tag, results)`` per job, in order; ``workers`` > 1 scores on that many processes."""
+def score_batches(moderator: Moderator, jobs: Iterable[Job[T]], workers: int = 1,
+                  finish: Finish | None = None) -> Iterator[tuple[T, list[Any]]]:
+    """``(tag, results)`` per job, in order; ``workers`` > 1 scores on that many processes.
+
+    ``finish``, when given, turns each result into what the caller keeps, on the
+    worker that scored it.
+    """
     jobs = iter(jobs)
     head = list(itertools.islice(jobs, 2))
     if workers <= 1 or len(head) < 2:  # one batch is not worth starting processes for
         for tag, comments, recorded in itertools.chain(head, jobs):
-            yield tag, moderator.moderate_many(comments, recorded)
+            yield tag, _score(comments, recorded, finish, moderator)
         return
     context = _context()
     if context.get_start_method() == "fork":
@@ -63,7 +72,7 @@ def score_batches(moderator: Moderator, jobs: Iterable[Job[T]],
     with pool:
         pending: deque[tuple[T, Any]] = deque()
         for tag, comments, recorded in itertools.chain(head, jobs):
-            pending.append((tag, pool.apply_async(_score, (comments, recorded))))
+            pending.append((tag, pool.apply_async(_score, (comments, recorded, finish))))
             if len(pending) >= 2 * workers:
                 first, result = pending.popleft()
                 yield first, result.get()

@@ -38,7 +38,8 @@ from ..errors import ConfigError
 from ..policy import SUBMISSION_CHECKS, Check
 from ..store import DECISIONS, comments, rescore_results, utcnow
 
-__all__ = ["Selection", "StoredRow", "Source", "OwnSource", "ForeignSource", "recorded_checks"]
+__all__ = ["Selection", "StoredRow", "Source", "OwnSource", "ForeignSource", "recorded_checks",
+           "stored_values"]
 
 # Request fields the comments table keeps; the site and the form's timestamps are
 # not stored, so stored comments are re-scored under the top-level policy.
@@ -158,11 +159,17 @@ class Source:
 
     def write(self, conn: Connection, rows: Sequence[StoredRow],
               results: Sequence[Mapping[str, Any]]) -> None:
-        """Store the new decisions of one chunk (inside the caller's transaction)."""
+        """Store the new decisions of one chunk (inside the caller's transaction);
+        ``results`` are in :func:`stored_values` form."""
         raise NotImplementedError
 
 
-def _result_values(result: Mapping[str, Any]) -> dict[str, Any]:
+def stored_values(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A result as the result columns store it (JSON text for the structured parts).
+
+    Built where the comment was scored, so a worker hands the writer a few
+    strings per comment instead of nested dicts to unpickle and serialise.
+    """
     return {"decision": result["decision"], "scores": json.dumps(result["scores"]),
             "reasons": json.dumps(result["reasons"]), "checks": json.dumps(result["checks"]),
             "model_version": result["model_version"],
@@ -204,8 +211,7 @@ class OwnSource(Source):
 
     def write(self, conn: Connection, rows: Sequence[StoredRow],
               results: Sequence[Mapping[str, Any]]) -> None:
-        params = [{"b_id": row.id, **_result_values(result)}
-                  for row, result in zip(rows, results, strict=True)]
+        params = [{"b_id": row.id, **values} for row, values in zip(rows, results, strict=True)]
         if params:
             conn.execute(update(comments).where(comments.c.id == bindparam("b_id")), params)
 
@@ -295,7 +301,7 @@ class ForeignSource(Source):
         now = utcnow()
         new, seen = [], []
         for row, result in zip(rows, results, strict=True):
-            values = {**_result_values(result), "scored_at": now}
+            values = {**result, "scored_at": now}
             if row.old is None:
                 new.append({"source": self.table, "source_id": row.key, **values})
             else:
