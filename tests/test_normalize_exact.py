@@ -1,4 +1,4 @@
-"""The shortcuts of normalisation change no output.
+"""The shortcuts of normalisation and of the text checks change no output.
 
 Every pass of :mod:`moderation.normalize` is skipped when a cheap test shows it
 cannot match; an ``exact`` run takes every pass in full, as the pipeline did
@@ -11,6 +11,8 @@ import random
 import pytest
 
 from moderation import normalize as norm
+from moderation.config import load_settings
+from moderation.text_checks import TextChecks, _cased
 from tests.conftest import DATA_DIR, ROOT
 
 needs_data = pytest.mark.skipif(not DATA_DIR.is_dir(), reason=f"{DATA_DIR} not present")
@@ -49,6 +51,8 @@ def _link_hosts_exact(text: str) -> list[str]:
 
 
 def _assert_same(texts: list[str]) -> None:
+    checks = {n: TextChecks(load_settings({"max_repeated_chars": n}, environ={}))
+              for n in (3, 4, 10, 12)}
     for text in texts:
         exact = norm._run(text, track=False, exact=True).text
         assert norm.normalize(text) == exact, text
@@ -59,6 +63,10 @@ def _assert_same(texts: list[str]) -> None:
         assert hosts == _link_hosts_exact(text), text
         # The link checks skip link_hosts when the normalised text shows no link.
         assert hosts == [] or norm.count_links(exact) > 0, text
+        upper = sum(c.isupper() for c in text)
+        assert _cased(text) == (upper, upper + sum(c.islower() for c in text)), text
+        for check in checks.values():
+            assert check._repeat_hint.search(text) or not check._repeat.search(text), text
 
 
 @pytest.mark.parametrize(("text", "expected"), [
