@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["Check", "result", "NONE", "ACCEPT", "FLAG", "REJECT", "SEVERITY"]
@@ -34,6 +35,10 @@ class Check:
                 "detail": self.detail}
 
 
+# A check is frozen, so equal outcomes can share one instance: most comments
+# pass most checks with the same detail, and a lookup costs a fraction of
+# building a frozen dataclass.
+@lru_cache(maxsize=4096)
 def result(name: str, failed: bool, action: str, code: str, detail: str) -> Check:
     """A check that asks for ``action`` with ``code`` if ``failed``, and nothing otherwise."""
     return Check(name, not failed, action if failed else NONE, detail, code if failed else "")

@@ -13,7 +13,7 @@ from publicsuffixlist import PublicSuffixList
 
 from .checks import FLAG, REJECT, Check, result
 from .errors import ConfigError
-from .normalize import link_hosts, normalize
+from .normalize import count_links, link_hosts, normalize
 from .wordlist import WordList
 
 __all__ = ["ListChecks", "registrable_domain"]
@@ -86,27 +86,29 @@ class ListChecks:
             except ValueError as exc:
                 raise ConfigError(f"{key}: {exc}") from None
 
-    def _link_domains(self, comment: Mapping[str, Any]) -> tuple[str, ...]:
-        return _link_domains(str(comment.get("content") or ""),
-                             str(comment.get("author_url") or ""))
+    def _link_domains(self, comment: Mapping[str, Any], normalised: str) -> tuple[str, ...]:
+        # normalize turns each link link_hosts finds into a _url_ placeholder,
+        # so content whose normalised text shows none has no host to look up.
+        content = str(comment.get("content") or "") if count_links(normalised) else ""
+        return _link_domains(content, str(comment.get("author_url") or ""))
 
-    def links(self, comment: Mapping[str, Any], _: str) -> Check:
+    def links(self, comment: Mapping[str, Any], normalised: str) -> Check:
         """Fewer than ``max_links`` links outside the allowed domains."""
-        links = sum(d not in self.allowed for d in self._link_domains(comment))
+        links = sum(d not in self.allowed for d in self._link_domains(comment, normalised))
         if self.max_links == 0:
             return result("links", False, FLAG, "", f"{links} link(s); link limit disabled")
         return result("links", links >= self.max_links, FLAG, "policy.too_many_links",
                       f"{links} link(s); {self.max_links} or more are held for review")
 
-    def link_domains(self, comment: Mapping[str, Any], _: str) -> Check:
+    def link_domains(self, comment: Mapping[str, Any], normalised: str) -> Check:
         """No link to a blocked registrable domain."""
-        blocked = sorted({d for d in self._link_domains(comment) if d in self.blocked})
+        blocked = sorted({d for d in self._link_domains(comment, normalised) if d in self.blocked})
         return result("link_domains", bool(blocked), REJECT, "policy.blocked_domain",
                       f"blocked: {', '.join(blocked)}" if blocked else "no blocked domain")
 
-    def shortener_links(self, comment: Mapping[str, Any], _: str) -> Check:
+    def shortener_links(self, comment: Mapping[str, Any], normalised: str) -> Check:
         """No link through a URL shortener."""
-        found = sorted({d for d in self._link_domains(comment)
+        found = sorted({d for d in self._link_domains(comment, normalised)
                         if d in self.shorteners and d not in self.allowed})
         return result("shorteners", bool(found), FLAG, "policy.url_shortener",
                       f"shortened: {', '.join(found)}" if found else "no shortened link")

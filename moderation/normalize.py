@@ -41,11 +41,12 @@ _LEET_TABLE = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "
 _WORD = re.compile(r"\w+")
 _LATIN = re.compile(r"[a-z]")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}")
+_TLDS = ("(?:com|net|org|info|biz|io|co|ru|shop|xyz|top|online|site|store|club|me|uk|de|fr|ly"
+         "|gl|cc|tk|ml|ga|cf|gq|app|dev|pro|vip|win|bet|live|link|click|buzz|fun|icu|cn|pw|ws"
+         "|tv|eu)")
 _URL = re.compile(
     r"(?:(?:https?|hxxps?)://|www\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]]"
-    r"|\b(?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|io|co|ru|shop|xyz|top|online|site|store"
-    r"|club|me|uk|de|fr|ly|gl|cc|tk|ml|ga|cf|gq|app|dev|pro|vip|win|bet|live|link"
-    r"|click|buzz|fun|icu|cn|pw|ws|tv|eu)\b(?:/[^\s<>\"']*[^\s<>\"'.,;:!?)\]])?"
+    rf"|\b(?:[a-z0-9-]+\.)+{_TLDS}\b(?:/[^\s<>\"']*[^\s<>\"'.,;:!?)\]])?"
 )
 _PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().-]{6,}\d(?!\w)")
 _DATE_LIKE = re.compile(r"\d{4}\s*[-/.]\s*\d{1,4}(?:\s*[-/.]\s*\d{1,2})?")
@@ -61,12 +62,23 @@ _EDGE_SPACE = re.compile(r"^ | $")
 # the steps that call back into Python once per word.
 _LEET_CHAR = re.compile(r"[0-9@$!|€]")
 _DIGIT = re.compile(r"\d")
+# Necessary conditions, one per pass: each is true of any text the pass's
+# pattern can match (or, for leetspeak, any text a token of which would change),
+# and each scans a typical comment several times faster than the pattern does.
+_EMAIL_HINT = re.compile(r"@[\w-]+\.")
+_TLD_HINT = re.compile(rf"\.{_TLDS}\b")
+_PHONE_HINT = re.compile(r"\d[\d\s().-]{6,}\d")
+_SPACED_HINT = re.compile(r" [a-z] [a-z] |[.\-_*·][a-z][.\-_*·]")
+# _LEET_INSIDE found anywhere, not only at a token's start: "[a-z]L+[a-z]" is
+# written from its first leet character on, so the scan starts at rare characters.
+_LEET_HINT = re.compile(r"[0-9@$!|€](?:(?<=[a-z].)[0-9@$!|€]*[a-z]|[a-z]+[0-9@$!|€])")
+_TRIPLE = re.compile(r"(.)\1\1")
 _LINK_PLACEHOLDER = re.compile(r"(?<!\w)_url_(?!\w)")
 
 
 def fold_line_endings(text: str) -> str:
     """CRLF and lone CR become LF, so lengths count one character per line break."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 @dataclass(frozen=True)
@@ -83,18 +95,28 @@ class Normalized:
 
 
 class _Buffer:
-    """A string being rewritten, optionally with per-character source spans."""
+    """A string being rewritten, optionally with per-character source spans.
 
-    def __init__(self, text: str, track: bool) -> None:
+    An ``exact`` buffer ignores every hint and runs each pass in full: the
+    reference the hints are tested against.
+    """
+
+    def __init__(self, text: str, track: bool, exact: bool = False) -> None:
         self.text = text
+        self.exact = exact
         self.starts: list[int] | None = list(range(len(text))) if track else None
         self.ends: list[int] | None = list(range(1, len(text) + 1)) if track else None
 
-    def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str] | str) -> None:
+    def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str] | str,
+            hint: Callable[[str], object] | None = None) -> None:
         """Replace each match; new characters map to the whole matched span.
 
         A string ``repl`` is taken literally (it must hold no backslash).
+        ``hint`` is a cheap test that is true of every text in which the pass
+        could change something; when it is false the pass is skipped.
         """
+        if hint is not None and not self.exact and not hint(self.text):
+            return
         if self.starts is None or self.ends is None:
             self.text = pattern.sub(repl, self.text)
             return
@@ -142,6 +164,8 @@ def _lower(buf: _Buffer) -> None:
 
 
 def _fold_homoglyphs(buf: _Buffer) -> None:
+    if not buf.exact and buf.text.isascii():
+        return  # every look-alike is outside ASCII
     if buf.text.translate(_HOMOGLYPH_TABLE) == buf.text:
         return  # no look-alike at all: every word would fold to itself
     letters = [c for c in buf.text if c.isalpha()]
@@ -188,26 +212,39 @@ def _unleet(m: re.Match[str]) -> str:
     return token.translate(_LEET_TABLE) if _LEET_INSIDE.search(token) else token
 
 
-def _clean(text: str, track: bool) -> _Buffer:
-    buf = _Buffer(text, track)
+def _maybe_invisible(text: str) -> bool:
+    # In ASCII only the control characters can be invisible.
+    return not (text.isascii() and text.isprintable())
+
+
+def _maybe_url(text: str) -> bool:
+    return "://" in text or "www." in text or _TLD_HINT.search(text) is not None
+
+
+def _clean(text: str, track: bool, exact: bool = False) -> _Buffer:
+    buf = _Buffer(text, track, exact)
     _nfkc(buf)
-    buf.sub(_INVISIBLE, "")
+    buf.sub(_INVISIBLE, "", _maybe_invisible)
     _lower(buf)
     _fold_homoglyphs(buf)
     if "@" in buf.text:
-        buf.sub(_EMAIL, " _email_ ")
+        buf.sub(_EMAIL, " _email_ ", _EMAIL_HINT.search)
     return buf
 
 
-def _run(text: str, track: bool) -> _Buffer:
-    buf = _clean(text, track)
-    buf.sub(_URL, _placeholder_url)
+def _run(text: str, track: bool, exact: bool = False) -> _Buffer:
+    buf = _clean(text, track, exact)
+    buf.sub(_URL, _placeholder_url, _maybe_url)
     if _DIGIT.search(buf.text):
-        buf.sub(_PHONE, _placeholder_phone)
-    buf.sub(_SPACED, _unspace)
+        buf.sub(_PHONE, _placeholder_phone, _PHONE_HINT.search)
+    buf.sub(_SPACED, _unspace, _SPACED_HINT.search)
     if _LEET_CHAR.search(buf.text):
-        buf.sub(_LEET_TOKEN, _unleet)
-    buf.sub(_REPEAT, lambda m: m.group(1) * 2)
+        buf.sub(_LEET_TOKEN, _unleet, _LEET_HINT.search)
+    buf.sub(_REPEAT, lambda m: m.group(1) * 2, _TRIPLE.search)
+    if buf.starts is None and not exact:
+        # str.split and the \s of _SPACE agree on every white-space character.
+        buf.text = " ".join(buf.text.split())
+        return buf
     buf.sub(_SPACE, " ")
     # Trim without losing the offset bookkeeping.
     buf.sub(_EDGE_SPACE, "")
@@ -228,7 +265,10 @@ def normalize_with_offsets(text: str) -> Normalized:
 
 def link_hosts(text: str) -> list[str]:
     """The host name of each link in ``text``: the links :func:`normalize` counts."""
-    return [_host(m.group()) for m in _URL.finditer(_clean(text, track=False).text)]
+    cleaned = _clean(text, track=False).text
+    if not _maybe_url(cleaned):
+        return []
+    return [_host(m.group()) for m in _URL.finditer(cleaned)]
 
 
 def count_links(normalised: str) -> int:

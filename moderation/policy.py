@@ -78,7 +78,7 @@ class Policy:
         checks = [check(comment, normalised) for _, check in self._content]
         if submission is not None:
             checks += [check(comment, normalised, submission) for _, check in self._submission]
-        return [self._override(c) for c in checks]
+        return [self._override(c) for c in checks] if self.actions else checks
 
     def record(self, comment: Mapping[str, Any], decision: str,
                submission: Submission | None) -> None:

@@ -4,6 +4,7 @@ syntax, shouting, gibberish and script."""
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -31,6 +32,9 @@ LANGUAGE_SCRIPTS = {
     "te": ("Telugu",), "am": ("Ethiopic",),
 }  # fmt: skip
 _SCRIPTS = {s for scripts in LANGUAGE_SCRIPTS.values() for s in scripts}
+_UPPER = string.ascii_uppercase.encode()
+_LETTERS = string.ascii_letters.encode()
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _MIN_SCRIPT_LETTERS = 10  # below this a few foreign names or words say nothing
 
 
@@ -58,6 +62,21 @@ def _text(comment: Mapping[str, Any], name: str) -> str:
     return fold_line_endings(str(comment.get(name) or "")).strip()
 
 
+def _cased(text: str) -> tuple[int, int]:
+    """Upper-case letters and all cased letters in ``text``."""
+    # In ASCII, isupper and islower mean A-Z and a-z: bytes count those in C.
+    # Only the other characters need a per-character test.
+    data = text.encode("ascii", "ignore")
+    upper = len(data) - len(data.translate(None, _UPPER))
+    cased = len(data) - len(data.translate(None, _LETTERS))
+    if len(data) != len(text):
+        rest = "".join(_NON_ASCII.findall(text))
+        rest_upper = sum(map(str.isupper, rest))  # map over a C method: no Python loop body
+        upper += rest_upper
+        cased += rest_upper + sum(map(str.islower, rest))
+    return upper, cased
+
+
 class TextChecks:
     """Checks that need nothing but the comment."""
 
@@ -72,6 +91,9 @@ class TextChecks:
         self.shouting_min_letters = int(settings["shouting_min_letters"])
         self.max_repeated = int(settings["max_repeated_chars"])
         self._repeat = re.compile(rf"(\S)\1{{{self.max_repeated - 1},}}")
+        # A necessary condition for _repeat, several times cheaper to scan for:
+        # "." and backreferences spelled out are the fastest the regex engine has.
+        self._repeat_hint = re.compile("(.)" + r"\1" * (min(self.max_repeated, 10) - 1))
         self.scripts = _scripts(settings)
 
     def required(self, comment: Mapping[str, Any], _: str) -> Check:
@@ -86,9 +108,9 @@ class TextChecks:
         if not content:
             return result("length", True, REJECT, "policy.empty_content",
                           "content is empty after trimming")
-        too_long = [f"{field} has {len(_text(comment, field))} of at most {limit} characters"
-                    for field, limit in self.limits.items()
-                    if len(_text(comment, field)) > limit]
+        lengths = {field: len(_text(comment, field)) for field in self.limits}
+        too_long = [f"{field} has {lengths[field]} of at most {limit} characters"
+                    for field, limit in self.limits.items() if lengths[field] > limit]
         if too_long:
             return result("length", True, REJECT, "policy.too_long", "; ".join(too_long))
         if len(content) < self.min_length:
@@ -108,9 +130,7 @@ class TextChecks:
 
     def shouting(self, comment: Mapping[str, Any], _: str) -> Check:
         """Not mostly upper-case."""
-        content = _text(comment, "content")
-        upper = sum(map(str.isupper, content))  # map over a C method: no Python loop body
-        cased = upper + sum(map(str.islower, content))
+        upper, cased = _cased(_text(comment, "content"))
         if cased < self.shouting_min_letters:
             return result("shouting", False, FLAG, "",
                           f"{cased} letters, too few to judge")
@@ -121,7 +141,8 @@ class TextChecks:
 
     def gibberish(self, comment: Mapping[str, Any], _: str) -> Check:
         """No long run of one repeated character."""
-        match = self._repeat.search(_text(comment, "content"))
+        content = _text(comment, "content")
+        match = self._repeat.search(content) if self._repeat_hint.search(content) else None
         if match is None:
             return result("gibberish", False, FLAG, "",
                           f"no run of {self.max_repeated} or more repeated characters")

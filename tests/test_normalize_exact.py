@@ -1,0 +1,102 @@
+"""The shortcuts of normalisation and of the text checks change no output.
+
+Every pass of :mod:`moderation.normalize` is skipped when a cheap test shows it
+cannot match; an ``exact`` run takes every pass in full, as the pipeline did
+before the shortcuts. Both must agree on every text we have.
+"""
+
+import json
+import random
+
+import pytest
+
+from moderation import normalize as norm
+from moderation.config import load_settings
+from moderation.text_checks import TextChecks, _cased
+from tests.conftest import DATA_DIR, ROOT
+
+needs_data = pytest.mark.skipif(not DATA_DIR.is_dir(), reason=f"{DATA_DIR} not present")
+
+# Pieces that wake each pass (and each shortcut's edge cases) when glued together.
+_PIECES = [
+    "a", "b", "x", "z", "A", "Q", "é", "e\u0301", "0", "1", "3", "7", "42", "@", "$", "!", "|",
+    "€", ".", "-", "_", "*", "·", " ", "  ", "\n", "\t", "\r\n", "\u00a0", "\u2003", "\x1c",
+    "\u200b", "\x07", "\u00ad", "\u0430", "\u0435", "\u043e", "\u0456", "\u03bf", "İ", "ｗ",
+    "．", "：", "／", "://", "http://", "hxxps://", "www.", ".com", ".co.uk", ".eu", "site",
+    "+", "(", ")", "555", "0142", "2024-01-15", "aaa", "!!!", "...", "???", "**", "ooo",
+    "4ss$", "sh!t", "v1agra", "1d10t", "$$$", "f u c k", "c.a.s.i.n.o", "e.g.", "bob@x.org",
+    "@user", "_url_", "Привет", "日本語",
+]
+
+
+def _tricky_texts() -> list[str]:
+    rng = random.Random(0)
+    texts = ["", " ", "\n", "hello 4ss$ x", "ok 4ss$", "a b c d", "a b c", "a.b.c", "a-b", "zzz",
+             "x" * 12, "call +1 (555) 010-0142 now", "mail bob.smith@example.co.uk", "@here.",
+             "www.x", "http://x", "see x.com/a).", "  lead and trail  ", "tab\tsep\x0bvt",
+             "İstanbul", "ＦＵＬＬ ｗｗｗ．ｓｉｔｅ．ｃｏｍ"]
+    texts += ["".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 30)))
+              for _ in range(4000)]
+    return texts
+
+
+def _training_texts() -> list[str]:
+    return [json.loads(line)["text"] for path in sorted((ROOT / "training_data").glob("*.jsonl"))
+            for line in path.read_text().splitlines()]
+
+
+def _link_hosts_exact(text: str) -> list[str]:
+    cleaned = norm._clean(text, track=False, exact=True).text
+    return [norm._host(m.group()) for m in norm._URL.finditer(cleaned)]
+
+
+def _assert_same(texts: list[str]) -> None:
+    checks = {n: TextChecks(load_settings({"max_repeated_chars": n}, environ={}))
+              for n in (3, 4, 10, 12)}
+    for text in texts:
+        exact = norm._run(text, track=False, exact=True).text
+        assert norm.normalize(text) == exact, text
+        tracked, reference = norm.normalize_with_offsets(text), norm._run(text, True, exact=True)
+        assert (tracked.text, tracked.starts, tracked.ends) == (
+            reference.text, tuple(reference.starts), tuple(reference.ends)), text
+        hosts = norm.link_hosts(text)
+        assert hosts == _link_hosts_exact(text), text
+        # The link checks skip link_hosts when the normalised text shows no link.
+        assert hosts == [] or norm.count_links(exact) > 0, text
+        upper = sum(c.isupper() for c in text)
+        assert _cased(text) == (upper, upper + sum(c.islower() for c in text)), text
+        for check in checks.values():
+            assert check._repeat_hint.search(text) or not check._repeat.search(text), text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("hello 4ss$ x", "hello ass x"),  # leetspeak at a word's start, not the text's
+    ("so a b c d e", "so abcde"),
+    ("the u.s.a. here", "the usa here"),
+    ("www.x and http://y", "_url_ dom_x and _url_ dom_y"),
+    ("ring 555 0142 3344", "ring _phone_"),
+    ("cooool!!!!", "cool!!"),
+])
+def test_shortcuts_keep_each_pass_working(text, expected):
+    assert norm.normalize(text) == norm._run(text, track=False, exact=True).text == expected
+
+
+def test_shortcuts_change_nothing_on_tricky_texts():
+    _assert_same(_tricky_texts())
+
+
+def test_shortcuts_change_nothing_on_the_training_data():
+    _assert_same(_training_texts())
+
+
+@needs_data
+def test_shortcuts_change_nothing_on_the_benchmark_texts():
+    from benchmarks.common import realistic_texts
+
+    _assert_same(realistic_texts(2000, seed=0))
+
+
+def test_str_split_and_regex_agree_on_white_space():
+    # normalize collapses white space with str.split, the exact run with \s.
+    space = norm._SPACE
+    assert [c for c in map(chr, range(0x110000)) if bool(space.match(c)) != c.isspace()] == []
