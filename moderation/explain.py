@@ -91,6 +91,16 @@ class _Block:
     bounds: list[int] | None  # word u's occurrences are [bounds[u], bounds[u + 1]) (chars)
     share: NDArray[np.float64] = field(init=False)  # (occurrences, categories)
 
+    def by_unit(self) -> dict[int, list[tuple[int, int]]]:
+        """Word n-grams: per word, ``(occurrence, number of words it spans)``."""
+        if "_by_unit" not in self.__dict__:
+            self._by_unit: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            for i, (a, b) in enumerate(zip(self.first.tolist(), self.last.tolist(),
+                                           strict=True)):
+                for u in range(a, b + 1):
+                    self._by_unit[u].append((i, b - a + 1))
+        return self._by_unit
+
     def tfidf(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
         """Per occurrence: position among the distinct terms; per term: count, tf-idf."""
         terms, where, counts = np.unique(self.local, return_inverse=True, return_counts=True)
@@ -169,19 +179,22 @@ def _occurrences(model: ModerationModel, text: str) -> tuple[list[tuple[int, int
 
 def _unit_totals(blocks: list[_Block], n_units: int, n_categories: int
                  ) -> NDArray[np.float64]:
-    """Per word, per category: the shares of the occurrences lying in it."""
-    totals = np.zeros((n_units, n_categories))
+    """Per word, per category: the shares of the occurrences lying in it (one spanning
+    several words, a bigram across a space, is split evenly between them)."""
+    units, shares = [], []
     for block in blocks:
-        whole = block.first == block.last
-        for j in range(n_categories):
-            totals[:, j] += np.bincount(block.first[whole], weights=block.share[whole, j],
-                                        minlength=n_units)
-        # Spanning several words (a bigram across a space): split evenly.
-        spanning = ~whole
-        for a, b, share in zip(block.first[spanning].tolist(), block.last[spanning].tolist(),
-                               block.share[spanning], strict=True):
-            totals[a:b + 1] += share / (b - a + 1)
-    return totals
+        width = block.last - block.first + 1
+        if len(width) and width.max() > 1:
+            copy = np.repeat(np.arange(len(width)), width)
+            step = np.arange(len(copy)) - np.repeat(np.cumsum(width) - width, width)
+            units.append(block.first[copy] + step)
+            shares.append(block.share[copy] / width[copy, None])
+        else:
+            units.append(block.first)
+            shares.append(block.share)
+    unit, share = np.concatenate(units), np.concatenate(shares)
+    return np.column_stack([np.bincount(unit, weights=share[:, j], minlength=n_units)
+                            for j in range(n_categories)])
 
 
 def _word_grams(blocks: list[_Block], text: str, units: list[tuple[int, int]],
@@ -197,9 +210,9 @@ def _word_grams(blocks: list[_Block], text: str, units: list[tuple[int, int]],
                                         block.share[a:b, column].tolist(), strict=True):
                     summed[block.terms[index].strip()] += share
             continue
+        by_unit = block.by_unit()
         for u in members:
-            for i in np.flatnonzero((block.first <= u) & (block.last >= u)).tolist():
-                width = int(block.last[i] - block.first[i]) + 1
+            for i, width in by_unit.get(u, ()):
                 summed[block.grams[i]] += float(block.share[i, column]) / width
     top = sorted(summed.items(), key=lambda kv: -kv[1])[:_NGRAMS_PER_WORD]
     return [(g, w) for g, w in top if w > 0]
@@ -235,8 +248,8 @@ def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str
     merged = list(_spans(norm, text, units).items())
     # Each word's totals summed into the original stretch it belongs to.
     owner = np.full(len(units), -1, dtype=np.int64)
-    for k, (_span, members) in enumerate(merged):
-        owner[members] = k
+    owner[list(chain.from_iterable(m for _, m in merged))] = np.repeat(
+        np.arange(len(merged)), [len(m) for _, m in merged])
     kept = owner >= 0
     out: dict[str, list[Evidence]] = {}
     for category in categories:
