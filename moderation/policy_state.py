@@ -10,11 +10,12 @@ the trust check always lives in the database.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -120,38 +121,49 @@ class PolicyState:
         """Count an accepted or rejected comment for ``key`` (flags await a human)."""
         if decision not in ("accept", "reject"):
             return
-        column = author_history.c[decision + "ed"]
         now = utcnow()
         row = {"key": key, "accepted": int(decision == "accept"),
                "rejected": int(decision == "reject"), "updated_at": now}
-        bump = {column.name: column + 1, "updated_at": now}
         # One atomic upsert on each backend: two workers counting the same
         # author at once neither lose a count nor deadlock.
         with self.engine.begin() as conn:
-            if conn.dialect.name in ("mysql", "mariadb"):
-                conn.execute(mysql_insert(author_history).values(**row)
-                             .on_duplicate_key_update(bump))
-            else:
-                conn.execute(_UPSERTS[conn.dialect.name](author_history).values(**row)
-                             .on_conflict_do_update(index_elements=[author_history.c.key],
-                                                    set_=bump))
+            conn.execute(_record_upsert(conn.dialect.name, decision + "ed"), row)
+
+
+@functools.cache
+def _record_upsert(dialect: str, column_name: str) -> Any:
+    """The counting upsert for one backend and column, built once (compiled once)."""
+    column = author_history.c[column_name]
+    values = {c: bindparam(c) for c in ("key", "accepted", "rejected", "updated_at")}
+    bump = {column_name: column + 1, "updated_at": bindparam("updated_at")}
+    if dialect in ("mysql", "mariadb"):
+        return mysql_insert(author_history).values(values).on_duplicate_key_update(bump)
+    return _UPSERTS[dialect](author_history).values(values).on_conflict_do_update(
+        index_elements=[author_history.c.key], set_=bump)
+
+
+def _claim_upsert(upsert: Any) -> Any:
+    # Insert, or take over an expired claim; a live claim leaves its row alone and
+    # returns nothing (RETURNING, since psycopg reports no rowcount for an upsert).
+    # Built once with bound parameters, so SQLAlchemy compiles it once.
+    statement = upsert(policy_marks).values(key=bindparam("key"),
+                                            expires_at=bindparam("expires_at"))
+    return statement.on_conflict_do_update(
+        index_elements=[policy_marks.c.key], set_={"expires_at": statement.excluded.expires_at},
+        where=policy_marks.c.expires_at <= bindparam("now")).returning(policy_marks.c.key)
+
+
+_CLAIM_UPSERTS = {name: _claim_upsert(upsert) for name, upsert in _UPSERTS.items()}
 
 
 def _claim_rows(conn: Connection, keys: list[str], now: _dt.datetime,
                 expires_at: _dt.datetime) -> list[str]:
     """Claim each key inside the caller's transaction; returns the keys held already."""
-    upsert = _UPSERTS.get(conn.dialect.name)
-    if upsert is not None:
-        # One statement for every key: insert, or take over an expired claim; a
-        # live claim leaves its row alone and is missing from what is returned.
-        # RETURNING, since psycopg reports no rowcount for an upsert.
-        statement = upsert(policy_marks).values([{"key": k, "expires_at": expires_at}
-                                                 for k in keys])
-        statement = statement.on_conflict_do_update(
-            index_elements=[policy_marks.c.key], set_={"expires_at": expires_at},
-            where=policy_marks.c.expires_at <= now).returning(policy_marks.c.key)
-        claimed = {row[0] for row in conn.execute(statement)}
-        return [key for key in keys if key not in claimed]
+    statement = _CLAIM_UPSERTS.get(conn.dialect.name)
+    if statement is not None:
+        params = {"expires_at": expires_at, "now": now}
+        return [key for key in keys
+                if conn.execute(statement, {"key": key, **params}).first() is None]
     return [key for key in keys if not _claim_row(conn, key, now, expires_at)]
 
 
