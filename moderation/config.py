@@ -71,9 +71,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_request_bytes", 65536, "Largest accepted request body, in bytes.", as_int(1024)),
     Setting("log_level", "INFO", "Logging level of the service and CLI.", as_str),
     Setting("score_cache_size", 5000,
-            "Model scores remembered per process for exact repeats of a comment's content "
-            "(spam repeats itself) of up to 2,000 characters; least recently used go first, "
-            "0 disables.", as_int(0)),
+            "Model scores and explanations remembered per process for exact repeats of a "
+            "comment's content (spam repeats itself) of up to 2,000 characters; least "
+            "recently used go first, 0 disables.", as_int(0)),
     Setting("redis_url", "",
             "Redis URL (redis://host:6379/0) for flood and duplicate state shared by every "
             "worker; empty keeps that state in the database.", as_str),

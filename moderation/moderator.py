@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -75,6 +76,10 @@ class Moderator:
 
         self.score_cache: LRUCache[str, tuple[str, dict[str, float]]] = LRUCache(
             settings["score_cache_size"])
+        # Evidence per category for repeated contents (a spam wave): it depends on
+        # the content and the model only, not on any site's thresholds.
+        self.explanation_cache: LRUCache[str, dict[str, list[Any]]] = LRUCache(
+            settings["score_cache_size"])
         loaded.model.scorer()  # compile the fast path at start-up, not on a first request
 
     @property
@@ -104,8 +109,14 @@ class Moderator:
         over = [c for c in self.categories if scores[c] >= thresholds[c]["flag_at"]]
         if not over:
             return {}
-        evidence = explain(self.loaded.model, content, over)
-        return {c: [e.to_dict() for e in evidence[c]] for c in over}
+        known = self.explanation_cache.get(content) or {}
+        missing = [c for c in over if c not in known]
+        if missing:
+            evidence = explain(self.loaded.model, content, missing)
+            known = {**known, **{c: [e.to_dict() for e in evidence[c]] for c in missing}}
+            if len(content) <= _CACHED_LENGTH:
+                self.explanation_cache.put(content, known)
+        return {c: copy.deepcopy(known[c]) for c in over}
 
     def moderate(self, comment: Mapping[str, Any], *,
                  now: _dt.datetime | None = None) -> dict[str, Any]:

@@ -62,6 +62,17 @@ def test_cached_scores_cannot_be_changed_by_a_caller(settings_overrides):
     assert moderator.moderate({"content": SPAM, **AUTHOR})["scores"] == expected
 
 
+def test_repeated_content_is_explained_once_and_callers_get_their_own_copy(settings_overrides):
+    moderator = _moderator(settings_overrides)
+    first = moderator.moderate({"content": SPAM, **AUTHOR})
+    assert first["explanation"]["spam"]  # the spam score is over its flag threshold
+    first["explanation"]["spam"][0]["text"] = "changed by a caller"
+    again = moderator.moderate({"content": SPAM, **AUTHOR})
+    assert moderator.explanation_cache.hits == 1
+    fresh = _moderator(settings_overrides).moderate({"content": SPAM, **AUTHOR})
+    assert again["explanation"] == fresh["explanation"]
+
+
 @pytest.mark.parametrize(("size", "content", "cached"), [
     (5000, SPAM, 1),
     (5000, "word " * 500, 0),  # 2,500 characters: longer than what is remembered
@@ -73,6 +84,7 @@ def test_what_is_remembered(settings_overrides, size, content, cached):
     comment = {"content": content, **AUTHOR}
     assert moderator.moderate(comment) == uncached.moderate(comment)
     assert len(moderator.score_cache) == cached
+    assert moderator.moderate(comment) == uncached.moderate(comment)  # answered from the cache
 
 
 def test_cache_survives_pickling_empty_with_its_own_lock():
