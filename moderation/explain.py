@@ -86,9 +86,9 @@ class _Block:
     local: NDArray[np.int64]  # vocabulary index per occurrence
     first: NDArray[np.int64]  # first word (unit) the occurrence lies in
     last: NDArray[np.int64]  # last word it lies in (a word bigram can span two)
-    grams: list[str] | None  # the n-gram per occurrence; None: rebuilt on demand (chars)
-    terms: list[str] | None  # the n-gram of each vocabulary id (chars)
-    bounds: list[int] | None  # word u's occurrences are [bounds[u], bounds[u + 1]) (chars)
+    grams: list[str] | None  # the n-gram per occurrence (words); None for characters
+    terms: list[str] | None  # the n-gram of each vocabulary id (characters)
+    bounds: list[int] | None  # word u has occurrences [bounds[u], bounds[u + 1]) (characters)
     share: NDArray[np.float64] = field(init=False)  # (occurrences, categories)
 
     def by_unit(self) -> dict[int, list[tuple[int, int]]]:
