@@ -36,8 +36,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from .errors import ConfigError
 
-__all__ = ["open_engine", "migrate", "save_decision", "get_decision", "utcnow", "metadata",
-           "comments", "schema_migrations", "policy_marks", "author_history",
+__all__ = ["open_engine", "migrate", "save_decision", "get_decision", "stored_values", "utcnow",
+           "metadata", "comments", "schema_migrations", "policy_marks", "author_history",
            "decision_history", "rescore_runs", "rescore_partitions", "rescore_results",
            "MIGRATIONS", "DECISIONS"]
 
@@ -255,6 +255,19 @@ _COMMENT_COLUMNS = ("content", "author_name", "author_email", "author_url", "aut
                     "user_agent", "post_id", "parent_id", "permalink")
 
 
+def stored_values(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A result as the decision columns store it (JSON text for the structured parts),
+    in ``comments`` and ``rescore_results`` alike.
+
+    Re-scoring builds it where the comment was scored, so a worker hands the
+    writer a few strings per comment instead of nested dicts to unpickle.
+    """
+    return {"decision": result["decision"], "scores": json.dumps(result["scores"]),
+            "reasons": json.dumps(result["reasons"]), "checks": json.dumps(result["checks"]),
+            "model_version": result["model_version"],
+            "policy_version": result["policy_version"]}
+
+
 def save_decision(engine: Engine, comment_id: str, comment: Mapping[str, Any],
                   result: Mapping[str, Any]) -> None:
     """Store a comment and its decision in one transaction (all or nothing)."""
@@ -262,11 +275,7 @@ def save_decision(engine: Engine, comment_id: str, comment: Mapping[str, Any],
         raise ValueError(f"invalid decision {result['decision']!r}")
     row = {
         "id": comment_id, "created_at": utcnow(),
-        **{c: comment.get(c) for c in _COMMENT_COLUMNS},
-        "decision": result["decision"],
-        "scores": json.dumps(result["scores"]), "reasons": json.dumps(result["reasons"]),
-        "checks": json.dumps(result["checks"]),
-        "model_version": result["model_version"], "policy_version": result["policy_version"],
+        **{c: comment.get(c) for c in _COMMENT_COLUMNS}, **stored_values(result),
     }
     with engine.begin() as conn:
         conn.execute(_INSERT_COMMENT, row)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import ConfigError
 from ..moderator import Moderator
-from ..store import migrate, open_engine, rescore_partitions, utcnow
+from ..store import migrate, open_engine, rescore_partitions, stored_values, utcnow
 from .database import (
     EXAMPLES_PER_CELL,
     Run,
@@ -27,7 +27,7 @@ from .database import (
     jobs_for,
     start_run,
 )
-from .sources import Selection, Source, stored_values
+from .sources import Selection, Source
 
 __all__ = ["rescore_database_dask", "connect_client", "partition_ids"]
 

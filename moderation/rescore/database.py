@@ -19,9 +19,16 @@ from sqlalchemy.engine import Connection
 
 from ..moderator import Moderator
 from ..policy import Check
-from ..store import DECISIONS, decision_history, migrate, rescore_runs, utcnow
+from ..store import (
+    DECISIONS,
+    decision_history,
+    migrate,
+    rescore_runs,
+    stored_values,
+    utcnow,
+)
 from .pool import score_batches
-from .sources import Selection, Source, StoredRow, recorded_checks, stored_values
+from .sources import Selection, Source, StoredRow, recorded_checks
 
 __all__ = ["Run", "RunReport", "rescore_database", "start_run", "commit_chunk", "jobs_for",
            "OLD_STATES", "EXAMPLES_PER_CELL"]
@@ -135,7 +142,7 @@ def jobs_for(conn: Connection, source: Source, selection: Selection, run: Run,
 def commit_chunk(conn: Connection, source: Source, run_id: str, rows: Sequence[StoredRow],
                  results: Sequence[Mapping[str, Any]]) -> None:
     """New decisions and their history rows (inside the caller's transaction); ``results``
-    are in :func:`~moderation.rescore.sources.stored_values` form."""
+    are in :func:`~moderation.store.stored_values` form."""
     source.write(conn, rows, results)
     now = utcnow()
     conn.execute(insert(decision_history), [{

@@ -38,8 +38,7 @@ from ..errors import ConfigError
 from ..policy import SUBMISSION_CHECKS, Check
 from ..store import DECISIONS, comments, rescore_results, utcnow
 
-__all__ = ["Selection", "StoredRow", "Source", "OwnSource", "ForeignSource", "recorded_checks",
-           "stored_values"]
+__all__ = ["Selection", "StoredRow", "Source", "OwnSource", "ForeignSource", "recorded_checks"]
 
 # Request fields the comments table keeps; the site and the form's timestamps are
 # not stored, so stored comments are re-scored under the top-level policy.
@@ -160,20 +159,8 @@ class Source:
     def write(self, conn: Connection, rows: Sequence[StoredRow],
               results: Sequence[Mapping[str, Any]]) -> None:
         """Store the new decisions of one chunk (inside the caller's transaction);
-        ``results`` are in :func:`stored_values` form."""
+        ``results`` are in :func:`~moderation.store.stored_values` form."""
         raise NotImplementedError
-
-
-def stored_values(result: Mapping[str, Any]) -> dict[str, Any]:
-    """A result as the result columns store it (JSON text for the structured parts).
-
-    Built where the comment was scored, so a worker hands the writer a few
-    strings per comment instead of nested dicts to unpickle and serialise.
-    """
-    return {"decision": result["decision"], "scores": json.dumps(result["scores"]),
-            "reasons": json.dumps(result["reasons"]), "checks": json.dumps(result["checks"]),
-            "model_version": result["model_version"],
-            "policy_version": result["policy_version"]}
 
 
 def _stale(model_col: Any, policy_col: Any, model_version: str,
