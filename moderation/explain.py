@@ -101,14 +101,12 @@ class _Block:
                     self._by_unit[u].append((i, b - a + 1))
         return self._by_unit
 
-    def tfidf(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-        """Per occurrence: position among the distinct terms; per term: count, tf-idf."""
-        terms, where, counts = np.unique(self.local, return_inverse=True, return_counts=True)
+    def tfidf(self, terms: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The text's tf-idf value of each distinct term, from its count."""
         vec = self.vec
         raw = (1.0 + np.log(counts)) * vec.idf_[terms]
         # float32 like the fitted vectorisers, so the sum matches the served score
-        raw = (raw / np.sqrt(np.dot(raw, raw))).astype(vec.dtype)
-        return where, counts, raw.astype(np.float64)
+        return (raw / np.sqrt(np.dot(raw, raw))).astype(vec.dtype).astype(np.float64)
 
 
 def _char_analysis(model: ModerationModel, position: int, vec: TfidfVectorizer
@@ -169,10 +167,9 @@ def _occurrences(model: ModerationModel, text: str) -> tuple[list[tuple[int, int
         if not len(block.local):
             block.share = weights
             continue
-        where, counts, tfidf = block.tfidf()
-        if not exact:
-            tfidf = np.array([values.get(int(i) + block.offset, 0.0)
-                              for i in np.unique(block.local)])
+        terms, where, counts = np.unique(block.local, return_inverse=True, return_counts=True)
+        tfidf = block.tfidf(terms, counts) if exact else np.array(
+            [values.get(t + block.offset, 0.0) for t in terms.tolist()])
         block.share = tfidf[where, None] * weights / counts[where, None]
     return units, blocks
 

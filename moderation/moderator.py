@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as _dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from .artefact import LoadedModel
 from .cache import LRUCache
 from .decision import decide
 from .errors import ConfigError, UnknownSite
-from .explain import explain
+from .explain import Evidence, explain
 from .normalize import normalize
 from .policy import SUBMISSION_CHECKS, Check, Policy, Submission, site_error, site_policies
 from .policy_state import PolicyState
@@ -78,7 +77,7 @@ class Moderator:
             settings["score_cache_size"])
         # Evidence per category for repeated contents (a spam wave): it depends on
         # the content and the model only, not on any site's thresholds.
-        self.explanation_cache: LRUCache[str, dict[str, list[Any]]] = LRUCache(
+        self.explanation_cache: LRUCache[str, dict[str, list[Evidence]]] = LRUCache(
             settings["score_cache_size"])
         loaded.model.scorer()  # compile the fast path at start-up, not on a first request
 
@@ -112,11 +111,11 @@ class Moderator:
         known = self.explanation_cache.get(content) or {}
         missing = [c for c in over if c not in known]
         if missing:
-            evidence = explain(self.loaded.model, content, missing)
-            known = {**known, **{c: [e.to_dict() for e in evidence[c]] for c in missing}}
+            known = {**known, **explain(self.loaded.model, content, missing)}
             if len(content) <= _CACHED_LENGTH:
                 self.explanation_cache.put(content, known)
-        return {c: copy.deepcopy(known[c]) for c in over}
+        # Fresh dicts per answer: a caller's edit cannot reach the cached evidence.
+        return {c: [e.to_dict() for e in known[c]] for c in over}
 
     def moderate(self, comment: Mapping[str, Any], *,
                  now: _dt.datetime | None = None) -> dict[str, Any]:
