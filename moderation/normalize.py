@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
+
+from .rewrite import Rewrite as _Buffer
 
 __all__ = ["Normalized", "normalize", "normalize_with_offsets", "fold_line_endings", "count_links",
            "link_hosts"]
@@ -95,59 +96,6 @@ class Normalized:
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map the normalised slice [start, end) back to a slice of the original."""
         return self.starts[start], self.ends[end - 1]
-
-
-class _Buffer:
-    """A string being rewritten, optionally with per-character source spans.
-
-    An ``exact`` buffer ignores every hint and runs each pass in full: the
-    reference the hints are tested against.
-    """
-
-    def __init__(self, text: str, track: bool, exact: bool = False) -> None:
-        self.text = text
-        self.exact = exact
-        self.starts: list[int] | None = list(range(len(text))) if track else None
-        self.ends: list[int] | None = list(range(1, len(text) + 1)) if track else None
-
-    def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str] | str,
-            hint: Callable[[str], object] | None = None) -> None:
-        """Replace each match; new characters map to the whole matched span.
-
-        A string ``repl`` is taken literally (it must hold no backslash).
-        ``hint`` is a cheap test that is true of every text in which the pass
-        could change something; when it is false the pass is skipped.
-        """
-        if hint is not None and not self.exact and not hint(self.text):
-            return
-        if self.starts is None or self.ends is None:
-            self.text = pattern.sub(repl, self.text)
-            return
-        if isinstance(repl, str):
-            literal = repl
-            repl = lambda m: literal  # noqa: E731
-        pieces: list[str] = []
-        starts: list[int] = []
-        ends: list[int] = []
-        last = 0
-        for match in pattern.finditer(self.text):
-            new = repl(match)
-            a, b = match.span()
-            pieces.append(self.text[last:a])
-            starts += self.starts[last:a]
-            ends += self.ends[last:a]
-            if len(new) == b - a:  # one-for-one: keep each character's own span
-                starts += self.starts[a:b]
-                ends += self.ends[a:b]
-            elif new:
-                starts += [self.starts[a]] * len(new)
-                ends += [self.ends[b - 1]] * len(new)
-            pieces.append(new)
-            last = b
-        pieces.append(self.text[last:])
-        starts += self.starts[last:]
-        ends += self.ends[last:]
-        self.text, self.starts, self.ends = "".join(pieces), starts, ends
 
 
 def _nfkc(buf: _Buffer) -> None:
