@@ -18,7 +18,8 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import accumulate, chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,6 @@ __all__ = ["Evidence", "explain", "explain_many", "toxic_characters", "MAX_EVIDE
 
 MAX_EVIDENCE = 5  # words listed per category: enough to show why, short enough to read
 _NGRAMS_PER_WORD = 3
-_WORD_CHARS = re.compile(r"\w")
 
 
 @dataclass
@@ -91,15 +91,11 @@ class _Block:
     bounds: list[int] | None  # word u has occurrences [bounds[u], bounds[u + 1]) (characters)
     share: NDArray[np.float64] = field(init=False)  # (occurrences, categories)
 
-    def by_unit(self) -> dict[int, list[tuple[int, int]]]:
-        """Word n-grams: per word, ``(occurrence, number of words it spans)``."""
-        if "_by_unit" not in self.__dict__:
-            self._by_unit: dict[int, list[tuple[int, int]]] = defaultdict(list)
-            for i, (a, b) in enumerate(zip(self.first.tolist(), self.last.tolist(),
-                                           strict=True)):
-                for u in range(a, b + 1):
-                    self._by_unit[u].append((i, b - a + 1))
-        return self._by_unit
+    def within(self, unit: int) -> tuple[list[int], list[int]]:
+        """Word n-grams lying in word ``unit``: their occurrence indices and how many
+        words each spans, in occurrence order."""
+        hit = np.flatnonzero((self.first <= unit) & (self.last >= unit))
+        return hit.tolist(), (self.last[hit] - self.first[hit] + 1).tolist()
 
     def tfidf(self, terms: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.float64]:
         """The text's tf-idf value of each distinct term, from its count."""
@@ -121,28 +117,35 @@ def _char_analysis(model: ModerationModel, position: int, vec: TfidfVectorizer
             inverse_vocabulary(vocabulary))
 
 
+def _char_block(ids_of: Callable[[str], list[int]], terms: list[str], vec: TfidfVectorizer,
+                offset: int, text: str) -> _Block:
+    # str.split's words are the units: \S and str.split agree on white space
+    per_unit = list(map(ids_of, text.split()))
+    sizes = np.fromiter(map(len, per_unit), dtype=np.int64, count=len(per_unit))
+    local = np.fromiter(chain.from_iterable(per_unit), dtype=np.int64, count=int(sizes.sum()))
+    first = np.repeat(np.arange(len(per_unit), dtype=np.int64), sizes)
+    bounds = [0, *accumulate(map(len, per_unit))]
+    return _Block(vec, offset, local, first, first, None, terms, bounds)
+
+
+def _word_block(vec: TfidfVectorizer, offset: int, text: str, starts: list[int]) -> _Block:
+    grams, first, last = _word_ngrams(vec, text, starts)
+    known = [found for found in zip(map(vec.vocabulary_.get, grams), first, last, grams,
+                                    strict=True) if found[0] is not None]
+    ids, firsts, lasts, kept = zip(*known, strict=True) if known else ((), (), (), ())
+    return _Block(vec, offset, np.array(ids, dtype=np.int64), np.array(firsts, dtype=np.int64),
+                  np.array(lasts, dtype=np.int64), list(kept), None, None)
+
+
 def _blocks(model: ModerationModel, text: str, units: list[tuple[int, int]]) -> list[_Block]:
     starts = [a for a, _ in units]
     blocks, offset = [], 0
     for position, (_name, vec) in enumerate(model.features_.transformer_list):
         if vec.analyzer == "char_wb":
             ids_of, terms = _char_analysis(model, position, vec)
-            per_unit = [ids_of(text[a:b]) for a, b in units]
-            sizes = np.fromiter(map(len, per_unit), dtype=np.int64, count=len(units))
-            local = np.fromiter(chain.from_iterable(per_unit), dtype=np.int64,
-                                count=int(sizes.sum()))
-            first = np.repeat(np.arange(len(units), dtype=np.int64), sizes)
-            blocks.append(_Block(vec, offset, local, first, first, None, terms,
-                                 np.concatenate([[0], np.cumsum(sizes)]).tolist()))
+            blocks.append(_char_block(ids_of, terms, vec, offset, text))
         else:
-            vocabulary = vec.vocabulary_
-            grams, first, last = _word_ngrams(vec, text, starts)
-            ids = [vocabulary.get(g) for g in grams]
-            keep = [i for i, index in enumerate(ids) if index is not None]
-            blocks.append(_Block(vec, offset, np.array([ids[i] for i in keep], dtype=np.int64),
-                                 np.array([first[i] for i in keep], dtype=np.int64),
-                                 np.array([last[i] for i in keep], dtype=np.int64),
-                                 [grams[i] for i in keep], None, None))
+            blocks.append(_word_block(vec, offset, text, starts))
         offset += len(vec.vocabulary_)
     return blocks
 
@@ -163,14 +166,16 @@ def _occurrences(model: ModerationModel, text: str) -> tuple[list[tuple[int, int
         X = model.features_.transform([text]).tocsr()
         values = dict(zip(X.indices.tolist(), X.data.tolist(), strict=True))
     for block in blocks:
-        weights = model.coef_[block.local + block.offset].astype(np.float64)
         if not len(block.local):
-            block.share = weights
+            block.share = np.zeros((0, len(model.categories_)))
             continue
         terms, where, counts = np.unique(block.local, return_inverse=True, return_counts=True)
         tfidf = block.tfidf(terms, counts) if exact else np.array(
             [values.get(t + block.offset, 0.0) for t in terms.tolist()])
-        block.share = tfidf[where, None] * weights / counts[where, None]
+        # Per distinct term, then spread over its occurrences: each occurrence gets
+        # the same value as computing it on its own, from a fraction of the work.
+        weights = model.coef_[terms + block.offset].astype(np.float64)
+        block.share = (tfidf[:, None] * weights / counts[:, None])[where]
     return units, blocks
 
 
@@ -194,32 +199,42 @@ def _unit_totals(blocks: list[_Block], n_units: int, n_categories: int
                             for j in range(n_categories)])
 
 
-def _word_grams(blocks: list[_Block], text: str, units: list[tuple[int, int]],
-                members: list[int], column: int) -> list[tuple[str, float]]:
+def _word_grams(blocks: list[_Block], members: list[int], column: int
+                ) -> list[tuple[str, float]]:
     """The n-grams that raised the category most within the given words."""
-    summed: dict[str, float] = defaultdict(float)
+    summed: dict[str, float] = {}
     for block in blocks:
+        shares = block.share[:, column]
         if block.grams is None:  # character n-grams, stored word after word
             assert block.terms is not None and block.bounds is not None
+            terms = block.terms
             for u in members:
                 a, b = block.bounds[u], block.bounds[u + 1]
-                for index, share in zip(block.local[a:b].tolist(),
-                                        block.share[a:b, column].tolist(), strict=True):
-                    summed[block.terms[index].strip()] += share
+                for index, share in zip(block.local[a:b].tolist(), shares[a:b].tolist(),
+                                        strict=True):
+                    key = terms[index].strip()
+                    summed[key] = summed.get(key, 0.0) + share
             continue
-        by_unit = block.by_unit()
         for u in members:
-            for i, width in by_unit.get(u, ()):
-                summed[block.grams[i]] += float(block.share[i, column]) / width
-    top = sorted(summed.items(), key=lambda kv: -kv[1])[:_NGRAMS_PER_WORD]
+            hit, widths = block.within(u)
+            for i, share, width in zip(hit, shares[hit].tolist(), widths, strict=True):
+                gram = block.grams[i]
+                summed[gram] = summed.get(gram, 0.0) + share / width
+    # reverse=True keeps equal weights in first-seen order, as a stable sort does
+    top = sorted(summed.items(), key=itemgetter(1), reverse=True)[:_NGRAMS_PER_WORD]
     return [(g, w) for g, w in top if w > 0]
+
+
+def _word_char(c: str) -> bool:
+    """Whether ``c`` is a word character: what ``\\w`` matches, without a regex call."""
+    return c.isalnum() or c == "_"
 
 
 def _trim(original: str, start: int, end: int) -> tuple[int, int]:
     """Drop punctuation around a word, so "idiot!" shows as "idiot"."""
-    while start < end and not _WORD_CHARS.match(original[start]):
+    while start < end and not _word_char(original[start]):
         start += 1
-    while end > start and not _WORD_CHARS.match(original[end - 1]):
+    while end > start and not _word_char(original[end - 1]):
         end -= 1
     return start, end
 
@@ -229,10 +244,14 @@ def _spans(norm: Normalized, original: str, units: list[tuple[int, int]]
     """Original-text spans and the normalised words each came from. Several normalised
     words can come from one original stretch (a link becomes "_url_ dom_...")."""
     merged: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for u, span in enumerate(units):
-        a, b = _trim(original, *norm.original_span(*span))
-        if a < b:
-            merged[(a, b)].append(u)
+    starts, ends = norm.starts, norm.ends
+    for u, (a, b) in enumerate(units):
+        a, b = starts[a], ends[b - 1]  # Normalized.original_span, inlined: once per word
+        if not (a < b and _word_char(original[a]) and _word_char(original[b - 1])):
+            a, b = _trim(original, a, b)
+            if a >= b:
+                continue
+        merged[(a, b)].append(u)
     return merged
 
 
@@ -255,7 +274,7 @@ def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str
         order = [k for k in np.argsort(-weight, kind="stable") if weight[k] > 0][:limit]
         out[category] = [
             Evidence(a, b, text[a:b], float(weight[k]),
-                     _word_grams(blocks, norm.text, units, members, column))
+                     _word_grams(blocks, members, column))
             for k in order for (a, b), members in (merged[k],)]
     return out
 
