@@ -28,12 +28,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .fastpath import inverse_vocabulary
 from .model import ModerationModel
-from .normalize import Normalized, normalize_with_offsets
+from .normalize import normalize_with_offsets
 
 __all__ = ["Evidence", "explain", "explain_many", "toxic_characters", "MAX_EVIDENCE"]
 
 MAX_EVIDENCE = 5  # words listed per category: enough to show why, short enough to read
 _NGRAMS_PER_WORD = 3
+_NON_SPACE = re.compile(r"\S+")
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Evidence:
 
 def _units(text: str) -> list[tuple[int, int]]:
     """Whitespace tokens of the normalised text, as the char_wb analyser sees them."""
-    return [m.span() for m in re.finditer(r"\S+", text)]
+    return [m.span() for m in _NON_SPACE.finditer(text)]
 
 
 def _word_ngrams(vec: TfidfVectorizer, text: str, starts: list[int]
@@ -83,7 +84,7 @@ class _Block:
 
     vec: TfidfVectorizer
     offset: int  # where the vectoriser's columns start in the model's weights
-    local: NDArray[np.int64]  # vocabulary index per occurrence
+    local: NDArray[np.integer[Any]]  # vocabulary index per occurrence
     first: NDArray[np.int64]  # first word (unit) the occurrence lies in
     last: NDArray[np.int64]  # last word it lies in (a word bigram can span two)
     grams: list[str] | None  # the n-gram per occurrence (words); None for characters
@@ -91,11 +92,30 @@ class _Block:
     bounds: list[int] | None  # word u has occurrences [bounds[u], bounds[u + 1]) (characters)
     share: NDArray[np.float64] = field(init=False)  # (occurrences, categories)
 
-    def within(self, unit: int) -> tuple[list[int], list[int]]:
-        """Word n-grams lying in word ``unit``: their occurrence indices and how many
-        words each spans, in occurrence order."""
-        hit = np.flatnonzero((self.first <= unit) & (self.last >= unit))
-        return hit.tolist(), (self.last[hit] - self.first[hit] + 1).tolist()
+    def pairs(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None:
+        """Each (word, occurrence) with the occurrence lying in the word, and how many
+        words the occurrence spans, in occurrence order; ``None`` when every occurrence
+        lies in one word (then ``first`` says which)."""
+        if "_pairs" not in self.__dict__:
+            width = self.last - self.first + 1
+            self._pairs = None
+            if len(width) and width.max() > 1:
+                occurrence = np.repeat(np.arange(len(width)), width)
+                step = np.arange(len(occurrence)) - np.repeat(np.cumsum(width) - width, width)
+                self._pairs = (self.first[occurrence] + step, occurrence, width[occurrence])
+        return self._pairs
+
+    def in_word(self, unit: int) -> tuple[list[int], list[int]]:
+        """Word n-grams lying in word ``unit``: their occurrences, in order, and how many
+        words each spans."""
+        if "_by_word" not in self.__dict__:
+            pairs = self.pairs() or (self.first, np.arange(len(self.first)),
+                                     np.ones(len(self.first), dtype=np.int64))
+            order = np.argsort(pairs[0], kind="stable")  # keeps occurrence order per word
+            self._by_word = tuple(column[order].tolist() for column in pairs)
+        words, occurrences, widths = self._by_word
+        a, b = bisect.bisect_left(words, unit), bisect.bisect_right(words, unit)
+        return occurrences[a:b], widths[a:b]
 
     def tfidf(self, terms: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.float64]:
         """The text's tf-idf value of each distinct term, from its count."""
@@ -106,23 +126,24 @@ class _Block:
 
 
 def _char_analysis(model: ModerationModel, position: int, vec: TfidfVectorizer
-                   ) -> tuple[Callable[[str], list[int]], list[str]]:
+                   ) -> tuple[Callable[[str], NDArray[np.int32]], list[str]]:
     """The vocabulary ids of one word's character n-grams (the compiled scorer's
     remembered ones when it has them) and the n-gram of each id."""
     scorer = model.scorer()
     if scorer is not None and scorer.blocks[position].vocabulary is vec.vocabulary_:
-        return scorer.blocks[position].word_ids, scorer.blocks[position].terms
+        return scorer.blocks[position].word_array, scorer.blocks[position].terms
     analyse, vocabulary = vec.build_analyzer(), vec.vocabulary_
-    return (lambda word: [i for i in map(vocabulary.get, analyse(word)) if i is not None],
+    return (lambda word: np.array([i for i in map(vocabulary.get, analyse(word))
+                                   if i is not None], dtype=np.int32),
             inverse_vocabulary(vocabulary))
 
 
-def _char_block(ids_of: Callable[[str], list[int]], terms: list[str], vec: TfidfVectorizer,
-                offset: int, text: str) -> _Block:
+def _char_block(ids_of: Callable[[str], NDArray[np.int32]], terms: list[str],
+                vec: TfidfVectorizer, offset: int, text: str) -> _Block:
     # str.split's words are the units: \S and str.split agree on white space
     per_unit = list(map(ids_of, text.split()))
     sizes = np.fromiter(map(len, per_unit), dtype=np.int64, count=len(per_unit))
-    local = np.fromiter(chain.from_iterable(per_unit), dtype=np.int64, count=int(sizes.sum()))
+    local = np.concatenate(per_unit) if per_unit else np.zeros(0, dtype=np.int32)
     first = np.repeat(np.arange(len(per_unit), dtype=np.int64), sizes)
     bounds = [0, *accumulate(map(len, per_unit))]
     return _Block(vec, offset, local, first, first, None, terms, bounds)
@@ -185,15 +206,14 @@ def _unit_totals(blocks: list[_Block], n_units: int, n_categories: int
     several words, a bigram across a space, is split evenly between them)."""
     units, shares = [], []
     for block in blocks:
-        width = block.last - block.first + 1
-        if len(width) and width.max() > 1:
-            copy = np.repeat(np.arange(len(width)), width)
-            step = np.arange(len(copy)) - np.repeat(np.cumsum(width) - width, width)
-            units.append(block.first[copy] + step)
-            shares.append(block.share[copy] / width[copy, None])
-        else:
+        pairs = block.pairs()
+        if pairs is None:
             units.append(block.first)
             shares.append(block.share)
+        else:
+            unit, occurrence, width = pairs
+            units.append(unit)
+            shares.append(block.share[occurrence] / width[:, None])
     unit, share = np.concatenate(units), np.concatenate(shares)
     return np.column_stack([np.bincount(unit, weights=share[:, j], minlength=n_units)
                             for j in range(n_categories)])
@@ -216,7 +236,7 @@ def _word_grams(blocks: list[_Block], members: list[int], column: int
                     summed[key] = summed.get(key, 0.0) + share
             continue
         for u in members:
-            hit, widths = block.within(u)
+            hit, widths = block.in_word(u)
             for i, share, width in zip(hit, shares[hit].tolist(), widths, strict=True):
                 gram = block.grams[i]
                 summed[gram] = summed.get(gram, 0.0) + share / width
@@ -239,14 +259,27 @@ def _trim(original: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _spans(norm: Normalized, original: str, units: list[tuple[int, int]]
-           ) -> dict[tuple[int, int], list[int]]:
-    """Original-text spans and the normalised words each came from. Several normalised
-    words can come from one original stretch (a link becomes "_url_ dom_...")."""
+def _original_words(text: str, normalised: str | None) -> tuple[str, list[tuple[int, int]]]:
+    """The normalised text and, per word of it, the span of ``text`` it came from.
+
+    When normalisation only lower-cased the words and folded white space (most
+    comments), its words are the original words in order and the offset-tracking
+    normalisation is not needed.
+    """
+    if normalised is not None:
+        words = list(_NON_SPACE.finditer(text))
+        if normalised.split() == [w.group().lower() for w in words]:
+            return normalised, [w.span() for w in words]
+    norm = normalize_with_offsets(text)
+    return norm.text, [norm.original_span(a, b) for a, b in _units(norm.text)]
+
+
+def _spans(original: str, spans: list[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
+    """Original-text spans (punctuation trimmed) and the normalised words each came
+    from. Several normalised words can come from one original stretch (a link becomes
+    "_url_ dom_...")."""
     merged: dict[tuple[int, int], list[int]] = defaultdict(list)
-    starts, ends = norm.starts, norm.ends
-    for u, (a, b) in enumerate(units):
-        a, b = starts[a], ends[b - 1]  # Normalized.original_span, inlined: once per word
+    for u, (a, b) in enumerate(spans):
         if not (a < b and _word_char(original[a]) and _word_char(original[b - 1])):
             a, b = _trim(original, a, b)
             if a >= b:
@@ -256,12 +289,16 @@ def _spans(norm: Normalized, original: str, units: list[tuple[int, int]]
 
 
 def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str, ...],
-            limit: int = MAX_EVIDENCE) -> dict[str, list[Evidence]]:
-    """The words that raised each named category's score most, strongest first."""
-    norm = normalize_with_offsets(text)
-    units, blocks = _occurrences(model, norm.text)
+            limit: int = MAX_EVIDENCE, normalised: str | None = None
+            ) -> dict[str, list[Evidence]]:
+    """The words that raised each named category's score most, strongest first.
+
+    ``normalised`` is ``normalize(text)`` when the caller has it already.
+    """
+    normalised, spans = _original_words(text, normalised)
+    units, blocks = _occurrences(model, normalised)
     totals = _unit_totals(blocks, len(units), len(model.categories_))
-    merged = list(_spans(norm, text, units).items())
+    merged = list(_spans(text, spans).items())
     # Each word's totals summed into the original stretch it belongs to.
     owner = np.full(len(units), -1, dtype=np.int64)
     owner[list(chain.from_iterable(m for _, m in merged))] = np.repeat(
@@ -271,7 +308,8 @@ def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str
     for category in categories:
         column = model.categories_.index(category)
         weight = np.bincount(owner[kept], weights=totals[kept, column], minlength=len(merged))
-        order = [k for k in np.argsort(-weight, kind="stable") if weight[k] > 0][:limit]
+        # strongest first; the positive ones lead, so cutting before filtering is the same
+        order = [k for k in np.argsort(-weight, kind="stable")[:limit].tolist() if weight[k] > 0]
         out[category] = [
             Evidence(a, b, text[a:b], float(weight[k]),
                      _word_grams(blocks, members, column))

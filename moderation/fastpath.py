@@ -67,6 +67,7 @@ class _Block:
         self.per_word = (vectoriser.analyzer == "char_wb" and vectoriser.preprocessor is None
                          and not vectoriser.lowercase and vectoriser.strip_accents is None)
         self._word_ids: dict[str, list[int]] = {}
+        self._word_arrays: dict[str, NDArray[np.int32]] = {}
 
     @property
     def terms(self) -> list[str]:
@@ -86,6 +87,17 @@ class _Block:
             if len(self._word_ids) >= _WORD_CACHE_SIZE:
                 self._word_ids.clear()  # bounded: cheaper than LRU bookkeeping per word
             self._word_ids[word] = found
+        return found
+
+    def word_array(self, word: str) -> NDArray[np.int32]:
+        """:meth:`word_ids` as an array (remembered too): explanations join a text's
+        words' arrays instead of converting every id again."""
+        found = self._word_arrays.get(word)
+        if found is None:
+            found = np.array(self.word_ids(word), dtype=np.int32)
+            if len(self._word_arrays) >= _WORD_CACHE_SIZE:
+                self._word_arrays.clear()
+            self._word_arrays[word] = found
         return found
 
     def _ids_per_word(self, text: str) -> list[int]:

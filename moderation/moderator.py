@@ -101,9 +101,10 @@ class Moderator:
                               ) from None
 
     def explain(self, content: str, scores: Mapping[str, float],
-                thresholds: Mapping[str, Mapping[str, float]] | None = None
-                ) -> dict[str, list[Any]]:
-        """For each category at or over its flag threshold, the words that raised it most."""
+                thresholds: Mapping[str, Mapping[str, float]] | None = None,
+                normalised: str | None = None) -> dict[str, list[Any]]:
+        """For each category at or over its flag threshold, the words that raised it most
+        (``normalised``: the content's normalised text, when known)."""
         thresholds = thresholds or self.thresholds
         over = [c for c in self.categories if scores[c] >= thresholds[c]["flag_at"]]
         if not over:
@@ -111,7 +112,8 @@ class Moderator:
         known = self.explanation_cache.get(content) or {}
         missing = [c for c in over if c not in known]
         if missing:
-            known = {**known, **explain(self.loaded.model, content, missing)}
+            known = {**known, **explain(self.loaded.model, content, missing,
+                                        normalised=normalised)}
             if len(content) <= _CACHED_LENGTH:
                 self.explanation_cache.put(content, known)
         # Fresh dicts per answer: a caller's edit cannot reach the cached evidence.
@@ -121,10 +123,11 @@ class Moderator:
                  now: _dt.datetime | None = None) -> dict[str, Any]:
         """Decision, scores, reasons, checks and the evidence, for one live submission
         (every check runs)."""
-        result = self.moderate_many([comment], submitted=True, now=now)[0]
+        results, normalised = self._moderate([comment], None, submitted=True, now=now)
+        result = results[0]
         thresholds = self.site(comment.get("site")).thresholds
         result["explanation"] = self.explain(str(comment.get("content") or ""),
-                                             result["scores"], thresholds)
+                                             result["scores"], thresholds, normalised[0])
         return result
 
     def moderate_many(self, comments: Sequence[Mapping[str, Any]],
@@ -137,6 +140,12 @@ class Moderator:
         ``recorded`` (one list per comment, for re-scoring) holds submission-time
         check outcomes that replace the policy's own checks of the same names.
         """
+        return self._moderate(comments, recorded, submitted=submitted, now=now)[0]
+
+    def _moderate(self, comments: Sequence[Mapping[str, Any]],
+                  recorded: Sequence[Sequence[Check]] | None, *, submitted: bool,
+                  now: _dt.datetime | None) -> tuple[list[dict[str, Any]], list[str]]:
+        """:meth:`moderate_many`'s results, and each comment's normalised text."""
         sites = [self.site(c.get("site")) for c in comments]  # unknown site: fail before work
         submission = Submission(now or utcnow(), self.state) if submitted else None
         scored = self._score([str(c.get("content") or "") for c in comments])
@@ -157,7 +166,7 @@ class Moderator:
                 "model_version": self.model_version,
                 "policy_version": site.policy_version,
             })
-        return results
+        return results, [text for text, _ in scored]
 
     def _score(self, contents: Sequence[str]) -> list[tuple[str, dict[str, float]]]:
         """Normalised text and rounded scores per content; each distinct content scored once."""

@@ -107,3 +107,24 @@ def test_other_tfidf_settings_take_scikit_learns_values(model):
     raw = plain.decision_function_normalized([normalised])[0]
     assert _shares(plain, normalised) + plain.intercept_ == pytest.approx(raw, abs=1e-4)
     assert raw != pytest.approx(model.decision_function_normalized([normalised])[0], abs=1e-4)
+
+
+@pytest.mark.parametrize("text", [
+    "You are a complete IDIOT!!! go away",  # only lower-cased: the original words are used
+    "Tabs\tand  double  spaces\n\nand NEW lines,   idiot",
+    "ΣΟΦΟΣ said the idiot ΟΔΟΣ",  # a final sigma lowers differently inside a word
+    "İstanbul idiots",  # "İ" lowers to two characters: normalisation keeps it
+    "a\u00a0no-break\u2003space idiot",
+    "You are a compl\u200bete id\u0456ot",  # changed inside words: offsets tracked
+    "f u c k you, st00pid, visit www.pills-rx.shop or call +1 555 123 4567",
+    "sooooo stupid!!!!!! ",
+    "",
+])
+def test_a_known_normalisation_gives_the_same_evidence(model, text):
+    # With the caller's normalised text the original words are found without
+    # tracking offsets whenever normalisation only lower-cased and folded white space.
+    categories = list(model.categories_)
+    expected = explain(model, text, categories)
+    assert explain(model, text, categories, normalised=normalize(text)) == expected
+    for evidence in expected.values():
+        assert all(text[e.start:e.end] == e.text for e in evidence)
