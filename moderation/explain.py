@@ -13,12 +13,9 @@ are rebuilt only for the few words that end up shown.
 
 from __future__ import annotations
 
-import bisect
-import re
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import accumulate, chain
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -26,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .fastpath import inverse_vocabulary
+from .analysis import Analysis, Block, analyse, units
 from .model import ModerationModel
 from .normalize import normalize_with_offsets
 
@@ -34,7 +31,6 @@ __all__ = ["Evidence", "explain", "explain_many", "toxic_characters", "MAX_EVIDE
 
 MAX_EVIDENCE = 5  # words listed per category: enough to show why, short enough to read
 _NGRAMS_PER_WORD = 3
-_NON_SPACE = re.compile(r"\S+")
 
 
 @dataclass
@@ -54,134 +50,26 @@ class Evidence:
                 "ngrams": [{"ngram": g, "weight": round(w, 4)} for g, w in self.ngrams]}
 
 
-def _units(text: str) -> list[tuple[int, int]]:
-    """Whitespace tokens of the normalised text, as the char_wb analyser sees them."""
-    return [m.span() for m in _NON_SPACE.finditer(text)]
-
-
-def _word_ngrams(vec: TfidfVectorizer, text: str, starts: list[int]
-                 ) -> tuple[list[str], list[int], list[int]]:
-    """The word analyser's n-grams of ``text``, each with the first and last word
-    (index into ``starts``, the sorted start offsets of the whitespace words) it lies in."""
-    tokens = list(re.finditer(vec.token_pattern, text))
-    words = [t.group() for t in tokens]
-    unit = [bisect.bisect_right(starts, t.start()) - 1 for t in tokens]
-    grams: list[str] = []
-    first: list[int] = []
-    last: list[int] = []
-    low, high = vec.ngram_range
-    for n in range(low, high + 1):
-        span = range(len(words) - n + 1)
-        grams += words[:len(span)] if n == 1 else [" ".join(words[i:i + n]) for i in span]
-        first += unit[:len(span)]
-        last += unit[n - 1:]
-    return grams, first, last
-
-
-@dataclass
-class _Block:
-    """One vectoriser's known n-gram occurrences in a text, and their score shares."""
-
-    vec: TfidfVectorizer
-    offset: int  # where the vectoriser's columns start in the model's weights
-    local: NDArray[np.integer[Any]]  # vocabulary index per occurrence
-    first: NDArray[np.int64]  # first word (unit) the occurrence lies in
-    last: NDArray[np.int64]  # last word it lies in (a word bigram can span two)
-    grams: list[str] | None  # the n-gram per occurrence (words); None for characters
-    terms: list[str] | None  # the n-gram of each vocabulary id (characters)
-    bounds: list[int] | None  # word u has occurrences [bounds[u], bounds[u + 1]) (characters)
-    share: NDArray[np.float64] = field(init=False)  # (occurrences, categories)
-
-    def pairs(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None:
-        """Each (word, occurrence) with the occurrence lying in the word, and how many
-        words the occurrence spans, in occurrence order; ``None`` when every occurrence
-        lies in one word (then ``first`` says which)."""
-        if "_pairs" not in self.__dict__:
-            width = self.last - self.first + 1
-            self._pairs = None
-            if len(width) and width.max() > 1:
-                occurrence = np.repeat(np.arange(len(width)), width)
-                step = np.arange(len(occurrence)) - np.repeat(np.cumsum(width) - width, width)
-                self._pairs = (self.first[occurrence] + step, occurrence, width[occurrence])
-        return self._pairs
-
-    def in_word(self, unit: int) -> tuple[list[int], list[int]]:
-        """Word n-grams lying in word ``unit``: their occurrences, in order, and how many
-        words each spans."""
-        if "_by_word" not in self.__dict__:
-            pairs = self.pairs() or (self.first, np.arange(len(self.first)),
-                                     np.ones(len(self.first), dtype=np.int64))
-            order = np.argsort(pairs[0], kind="stable")  # keeps occurrence order per word
-            self._by_word = tuple(column[order].tolist() for column in pairs)
-        words, occurrences, widths = self._by_word
-        a, b = bisect.bisect_left(words, unit), bisect.bisect_right(words, unit)
-        return occurrences[a:b], widths[a:b]
-
-    def tfidf(self, terms: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.float64]:
-        """The text's tf-idf value of each distinct term, from its count."""
-        vec = self.vec
-        raw = (1.0 + np.log(counts)) * vec.idf_[terms]
-        # float32 like the fitted vectorisers, so the sum matches the served score
-        return (raw / np.sqrt(np.dot(raw, raw))).astype(vec.dtype).astype(np.float64)
-
-
-def _char_analysis(model: ModerationModel, position: int, vec: TfidfVectorizer
-                   ) -> tuple[Callable[[str], NDArray[np.int32]], list[str]]:
-    """The vocabulary ids of one word's character n-grams (the compiled scorer's
-    remembered ones when it has them) and the n-gram of each id."""
-    scorer = model.scorer()
-    if scorer is not None and scorer.blocks[position].vocabulary is vec.vocabulary_:
-        return scorer.blocks[position].word_array, scorer.blocks[position].terms
-    analyse, vocabulary = vec.build_analyzer(), vec.vocabulary_
-    return (lambda word: np.array([i for i in map(vocabulary.get, analyse(word))
-                                   if i is not None], dtype=np.int32),
-            inverse_vocabulary(vocabulary))
-
-
-def _char_block(ids_of: Callable[[str], NDArray[np.int32]], terms: list[str],
-                vec: TfidfVectorizer, offset: int, text: str) -> _Block:
-    # str.split's words are the units: \S and str.split agree on white space
-    per_unit = list(map(ids_of, text.split()))
-    sizes = np.fromiter(map(len, per_unit), dtype=np.int64, count=len(per_unit))
-    local = np.concatenate(per_unit) if per_unit else np.zeros(0, dtype=np.int32)
-    first = np.repeat(np.arange(len(per_unit), dtype=np.int64), sizes)
-    bounds = [0, *accumulate(map(len, per_unit))]
-    return _Block(vec, offset, local, first, first, None, terms, bounds)
-
-
-def _word_block(vec: TfidfVectorizer, offset: int, text: str, starts: list[int]) -> _Block:
-    grams, first, last = _word_ngrams(vec, text, starts)
-    known = [found for found in zip(map(vec.vocabulary_.get, grams), first, last, grams,
-                                    strict=True) if found[0] is not None]
-    ids, firsts, lasts, kept = zip(*known, strict=True) if known else ((), (), (), ())
-    return _Block(vec, offset, np.array(ids, dtype=np.int64), np.array(firsts, dtype=np.int64),
-                  np.array(lasts, dtype=np.int64), list(kept), None, None)
-
-
-def _blocks(model: ModerationModel, text: str, units: list[tuple[int, int]]) -> list[_Block]:
-    starts = [a for a, _ in units]
-    blocks, offset = [], 0
-    for position, (_name, vec) in enumerate(model.features_.transformer_list):
-        if vec.analyzer == "char_wb":
-            ids_of, terms = _char_analysis(model, position, vec)
-            blocks.append(_char_block(ids_of, terms, vec, offset, text))
-        else:
-            blocks.append(_word_block(vec, offset, text, starts))
-        offset += len(vec.vocabulary_)
-    return blocks
-
-
 def _exact_tfidf(vec: TfidfVectorizer) -> bool:
     """Whether the model's settings let tf-idf be rebuilt from the occurrences."""
     return bool(vec.sublinear_tf and vec.use_idf and vec.norm == "l2" and not vec.binary)
 
 
-def _occurrences(model: ModerationModel, text: str) -> tuple[list[tuple[int, int]],
-                                                             list[_Block]]:
+def _tfidf(vec: TfidfVectorizer, terms: NDArray[np.integer[Any]], counts: NDArray[np.int64]
+           ) -> NDArray[np.float64]:
+    """The text's tf-idf value of each distinct term, from its count."""
+    raw = (1.0 + np.log(counts)) * vec.idf_[terms]
+    # float32 like the fitted vectorisers, so the sum matches the served score
+    return (raw / np.sqrt(np.dot(raw, raw))).astype(vec.dtype).astype(np.float64)
+
+
+def _occurrences(model: ModerationModel, text: str, analysis: Analysis | None = None
+                 ) -> tuple[list[tuple[int, int]], list[Block]]:
     """The words of normalised ``text`` and every known n-gram occurrence in it, each with
-    its share of every category's linear score (shares sum to score minus intercept)."""
-    units = _units(text)
-    blocks = _blocks(model, text, units)
+    its share of every category's linear score (shares sum to score minus intercept).
+    ``analysis``: the text's, when the caller has it already."""
+    analysis = analysis or analyse(model, text)
+    blocks = analysis.blocks
     exact = all(_exact_tfidf(b.vec) for b in blocks)
     if not exact:  # other settings: take scikit-learn's values for the text
         X = model.features_.transform([text]).tocsr()
@@ -190,17 +78,17 @@ def _occurrences(model: ModerationModel, text: str) -> tuple[list[tuple[int, int
         if not len(block.local):
             block.share = np.zeros((0, len(model.categories_)))
             continue
-        terms, where, counts = np.unique(block.local, return_inverse=True, return_counts=True)
-        tfidf = block.tfidf(terms, counts) if exact else np.array(
+        terms, counts = block.distinct, block.counts
+        tfidf = _tfidf(block.vec, terms, counts) if exact else np.array(
             [values.get(t + block.offset, 0.0) for t in terms.tolist()])
         # Per distinct term, then spread over its occurrences: each occurrence gets
         # the same value as computing it on its own, from a fraction of the work.
         weights = model.coef_[terms + block.offset].astype(np.float64)
-        block.share = (tfidf[:, None] * weights / counts[:, None])[where]
-    return units, blocks
+        block.share = (tfidf[:, None] * weights / counts[:, None])[block.where]
+    return analysis.units, blocks
 
 
-def _unit_totals(blocks: list[_Block], n_units: int, n_categories: int
+def _unit_totals(blocks: list[Block], n_units: int, n_categories: int
                  ) -> NDArray[np.float64]:
     """Per word, per category: the shares of the occurrences lying in it (one spanning
     several words, a bigram across a space, is split evenly between them)."""
@@ -219,7 +107,7 @@ def _unit_totals(blocks: list[_Block], n_units: int, n_categories: int
                             for j in range(n_categories)])
 
 
-def _word_grams(blocks: list[_Block], members: list[int], column: int
+def _word_grams(blocks: list[Block], members: list[int], column: int
                 ) -> list[tuple[str, float]]:
     """The n-grams that raised the category most within the given words."""
     summed: dict[str, float] = {}
@@ -267,11 +155,11 @@ def _original_words(text: str, normalised: str | None) -> tuple[str, list[tuple[
     normalisation is not needed.
     """
     if normalised is not None:
-        words = list(_NON_SPACE.finditer(text))
-        if normalised.split() == [w.group().lower() for w in words]:
-            return normalised, [w.span() for w in words]
+        words = units(text)
+        if normalised.split() == [text[a:b].lower() for a, b in words]:
+            return normalised, words
     norm = normalize_with_offsets(text)
-    return norm.text, [norm.original_span(a, b) for a, b in _units(norm.text)]
+    return norm.text, [norm.original_span(a, b) for a, b in units(norm.text)]
 
 
 def _spans(original: str, spans: list[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
@@ -289,18 +177,21 @@ def _spans(original: str, spans: list[tuple[int, int]]) -> dict[tuple[int, int],
 
 
 def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str, ...],
-            limit: int = MAX_EVIDENCE, normalised: str | None = None
-            ) -> dict[str, list[Evidence]]:
+            limit: int = MAX_EVIDENCE, normalised: str | None = None,
+            analysis: Analysis | None = None) -> dict[str, list[Evidence]]:
     """The words that raised each named category's score most, strongest first.
 
-    ``normalised`` is ``normalize(text)`` when the caller has it already.
+    ``normalised`` is ``normalize(text)`` and ``analysis`` its analysis, when the
+    caller has them already.
     """
+    if analysis is not None:
+        normalised = analysis.text
     normalised, spans = _original_words(text, normalised)
-    units, blocks = _occurrences(model, normalised)
-    totals = _unit_totals(blocks, len(units), len(model.categories_))
+    words, blocks = _occurrences(model, normalised, analysis)
+    totals = _unit_totals(blocks, len(words), len(model.categories_))
     merged = list(_spans(text, spans).items())
     # Each word's totals summed into the original stretch it belongs to.
-    owner = np.full(len(units), -1, dtype=np.int64)
+    owner = np.full(len(words), -1, dtype=np.int64)
     owner[list(chain.from_iterable(m for _, m in merged))] = np.repeat(
         np.arange(len(merged)), [len(m) for _, m in merged])
     kept = owner >= 0

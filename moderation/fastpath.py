@@ -126,15 +126,12 @@ class _Block:
         term = np.fromiter(chain.from_iterable(counted), dtype=np.int64, count=total)
         tf = np.fromiter(chain.from_iterable(c.values() for c in counted), dtype=np.float64,
                          count=total)
-        if self.binary:
-            tf[:] = 1.0
-        if self.sublinear:
-            tf = np.log(tf) + 1.0
-        rows = self.table[term]
-        value = tf * rows[:, k]  # the tf-idf entries, whose norm scales the text's scores
         if n == 1:  # one comment, the API's case: plain dot products, no bookkeeping
-            out[0] = (tf @ rows[:, :k]) / self._norm(value)
+            out[0] = self.score_counts(term, tf)
             return out
+        tf = self._tf(tf)
+        rows = self.table[term]
+        value = tf * rows[:, k]  # the tf-idf entries, whose norm scales the texts' scores
         doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
         if self.norm == "l2":
             tf = tf / np.sqrt(np.bincount(doc, weights=value * value, minlength=n))[doc]
@@ -143,6 +140,22 @@ class _Block:
         for j in range(k):
             out[:, j] = np.bincount(doc, weights=tf * rows[:, j], minlength=n)
         return out
+
+    def score_counts(self, term: NDArray[np.integer[Any]], counts: NDArray[Any]
+                     ) -> NDArray[np.float64]:
+        """This block's contribution to one text's raw scores, from the text's distinct
+        vocabulary ids and how often each occurs."""
+        if not len(term):
+            return np.zeros(self.categories)
+        tf = self._tf(counts.astype(np.float64))
+        rows = self.table[term]
+        value = tf * rows[:, self.categories]  # the tf-idf entries, whose norm scales
+        return (tf @ rows[:, :self.categories]) / self._norm(value)
+
+    def _tf(self, counts: NDArray[np.float64]) -> NDArray[np.float64]:
+        if self.binary:
+            return np.ones_like(counts)
+        return np.log(counts) + 1.0 if self.sublinear else counts
 
     def _norm(self, value: NDArray[np.float64]) -> float:
         if self.norm == "l2":

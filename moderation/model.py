@@ -101,7 +101,12 @@ class ModerationModel:
 
     def predict_proba_normalized(self, normalised: Sequence[str]) -> NDArray[np.float64]:
         """Probabilities in [0, 1], one column per category, for normalised texts."""
-        return 1.0 / (1.0 + np.exp(-self.decision_function_normalized(normalised)))
+        return self.probability(self.decision_function_normalized(normalised))
+
+    @staticmethod
+    def probability(raw: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Raw linear scores as probabilities (the heads are logistic)."""
+        return 1.0 / (1.0 + np.exp(-raw))
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Probabilities for raw texts."""

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .analysis import Analysis, analyse, raw_scores, scores_from_analysis
 from .artefact import LoadedModel
 from .cache import LRUCache
 from .decision import decide
@@ -80,6 +81,7 @@ class Moderator:
         self.explanation_cache: LRUCache[str, dict[str, list[Evidence]]] = LRUCache(
             settings["score_cache_size"])
         loaded.model.scorer()  # compile the fast path at start-up, not on a first request
+        self._scores_from_analysis = scores_from_analysis(loaded.model)
 
     @property
     def needs_state(self) -> bool:
@@ -102,9 +104,10 @@ class Moderator:
 
     def explain(self, content: str, scores: Mapping[str, float],
                 thresholds: Mapping[str, Mapping[str, float]] | None = None,
-                normalised: str | None = None) -> dict[str, list[Any]]:
+                normalised: str | None = None, analysis: Analysis | None = None
+                ) -> dict[str, list[Any]]:
         """For each category at or over its flag threshold, the words that raised it most
-        (``normalised``: the content's normalised text, when known)."""
+        (``normalised`` and ``analysis``: the content's, when known)."""
         thresholds = thresholds or self.thresholds
         over = [c for c in self.categories if scores[c] >= thresholds[c]["flag_at"]]
         if not over:
@@ -113,7 +116,7 @@ class Moderator:
         missing = [c for c in over if c not in known]
         if missing:
             known = {**known, **explain(self.loaded.model, content, missing,
-                                        normalised=normalised)}
+                                        normalised=normalised, analysis=analysis)}
             if len(content) <= _CACHED_LENGTH:
                 self.explanation_cache.put(content, known)
         # Fresh dicts per answer: a caller's edit cannot reach the cached evidence.
@@ -123,11 +126,13 @@ class Moderator:
                  now: _dt.datetime | None = None) -> dict[str, Any]:
         """Decision, scores, reasons, checks and the evidence, for one live submission
         (every check runs)."""
-        results, normalised = self._moderate([comment], None, submitted=True, now=now)
+        content = str(comment.get("content") or "")
+        results, normalised, analyses = self._moderate([comment], None, submitted=True,
+                                                       now=now, analyse_one=True)
         result = results[0]
         thresholds = self.site(comment.get("site")).thresholds
-        result["explanation"] = self.explain(str(comment.get("content") or ""),
-                                             result["scores"], thresholds, normalised[0])
+        result["explanation"] = self.explain(content, result["scores"], thresholds,
+                                             normalised[0], analyses.get(content))
         return result
 
     def moderate_many(self, comments: Sequence[Mapping[str, Any]],
@@ -144,11 +149,14 @@ class Moderator:
 
     def _moderate(self, comments: Sequence[Mapping[str, Any]],
                   recorded: Sequence[Sequence[Check]] | None, *, submitted: bool,
-                  now: _dt.datetime | None) -> tuple[list[dict[str, Any]], list[str]]:
-        """:meth:`moderate_many`'s results, and each comment's normalised text."""
+                  now: _dt.datetime | None, analyse_one: bool = False
+                  ) -> tuple[list[dict[str, Any]], list[str], dict[str, Analysis]]:
+        """:meth:`moderate_many`'s results, each comment's normalised text and the
+        analyses made while scoring (see :meth:`_score`)."""
         sites = [self.site(c.get("site")) for c in comments]  # unknown site: fail before work
         submission = Submission(now or utcnow(), self.state) if submitted else None
-        scored = self._score([str(c.get("content") or "") for c in comments])
+        scored, analyses = self._score([str(c.get("content") or "") for c in comments],
+                                       analyse_one)
         results = []
         for i, (comment, site, (text, scores)) in enumerate(zip(comments, sites, scored,
                                                                 strict=True)):
@@ -166,20 +174,32 @@ class Moderator:
                 "model_version": self.model_version,
                 "policy_version": site.policy_version,
             })
-        return results, [text for text, _ in scored]
+        return results, [text for text, _ in scored], analyses
 
-    def _score(self, contents: Sequence[str]) -> list[tuple[str, dict[str, float]]]:
-        """Normalised text and rounded scores per content; each distinct content scored once."""
+    def _score(self, contents: Sequence[str], analyse_one: bool = False
+               ) -> tuple[list[tuple[str, dict[str, float]]], dict[str, Analysis]]:
+        """Normalised text and rounded scores per content; each distinct content scored once.
+
+        With ``analyse_one``, a single content to score is scored from its analysis
+        (returned too, by content), which its explanation reuses.
+        """
         known = [self.score_cache.get(c) for c in contents]
         missing = list(dict.fromkeys(c for c, k in zip(contents, known, strict=True) if k is None))
         if not missing:
-            return known  # type: ignore[return-value]
+            return known, {}  # type: ignore[return-value]
+        model = self.loaded.model
         normalised = [normalize(c) for c in missing]
-        probabilities = self.loaded.model.predict_proba_normalized(normalised)
+        analyses = {}
+        if analyse_one and len(missing) == 1 and self._scores_from_analysis:
+            analyses[missing[0]] = analysis = analyse(model, normalised[0])
+            probabilities = model.probability(raw_scores(model, analysis)[None, :])
+        else:
+            probabilities = model.predict_proba_normalized(normalised)
         fresh = {}
         for content, text, row in zip(missing, normalised, probabilities, strict=True):
             fresh[content] = (text, {c: round(float(p), 4)
                                      for c, p in zip(self.categories, row, strict=True)})
             if len(content) <= _CACHED_LENGTH:
                 self.score_cache.put(content, fresh[content])
-        return [k if k is not None else fresh[c] for c, k in zip(contents, known, strict=True)]
+        return [k if k is not None else fresh[c]
+                for c, k in zip(contents, known, strict=True)], analyses

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
+from moderation.analysis import units, word_ngrams
 from moderation.artefact import load_model
-from moderation.explain import _occurrences, _unit_totals, _units, _word_ngrams, explain
+from moderation.explain import _occurrences, _unit_totals, explain
 from moderation.normalize import normalize
 
 
@@ -36,15 +37,15 @@ def test_contributions_add_up_to_the_linear_score(model, text):
 @pytest.mark.parametrize("text", ["short a bb ccc dddd eeeee", "it's the _url_ dom_x_com end",
                                   "foo - bar baz-qux qux"])
 def test_ngrams_match_scikit_learn_analysers(model, text):
-    units = _units(text)
+    spans = units(text)
     (_, words), (_, chars) = model.features_.transformer_list
-    grams, first, last = _word_ngrams(words, text, [a for a, _ in units])
+    grams, first, last = word_ngrams(words, text, [a for a, _ in spans])
     assert sorted(grams) == sorted(words.build_analyzer()(text))
     for gram, a, b in zip(grams, first, last, strict=True):  # the words each n-gram lies in
-        covered = text[units[a][0]:units[b][1]]
-        assert covered.startswith(text[units[a][0]:units[a][1]])
-        assert gram.split(" ")[0] in text[units[a][0]:units[a][1]]
-        assert gram.split(" ")[-1] in text[units[b][0]:units[b][1]]
+        covered = text[spans[a][0]:spans[b][1]]
+        assert covered.startswith(text[spans[a][0]:spans[a][1]])
+        assert gram.split(" ")[0] in text[spans[a][0]:spans[a][1]]
+        assert gram.split(" ")[-1] in text[spans[b][0]:spans[b][1]]
     _, (word_block, char_block) = _occurrences(model, text)
     known = [chars.vocabulary_[g] for g in chars.build_analyzer()(text) if g in chars.vocabulary_]
     assert sorted(char_block.local.tolist()) == sorted(known)

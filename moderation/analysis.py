@@ -1,0 +1,186 @@
+"""A normalised text's known n-grams, vectoriser by vectoriser, with the words they lie in.
+
+One analysis serves two purposes for a live comment: its raw scores (the compiled
+scorer's arithmetic applied to the distinct n-grams and their counts) and, when the
+comment is over a flag threshold, its explanation (which credits each occurrence to
+the whitespace word it lies in). Computing it once saves finding the same n-grams
+twice, which was most of an explained comment's cost.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
+
+from .fastpath import inverse_vocabulary
+from .model import ModerationModel
+
+__all__ = ["Analysis", "Block", "analyse", "raw_scores", "scores_from_analysis", "units",
+           "word_ngrams"]
+
+_NON_SPACE = re.compile(r"\S+")
+
+
+def units(text: str) -> list[tuple[int, int]]:
+    """Whitespace tokens of the normalised text, as the char_wb analyser sees them."""
+    return [m.span() for m in _NON_SPACE.finditer(text)]
+
+
+def word_ngrams(vec: TfidfVectorizer, text: str, starts: list[int]
+                ) -> tuple[list[str], list[int], list[int]]:
+    """The word analyser's n-grams of ``text``, each with the first and last word
+    (index into ``starts``, the sorted start offsets of the whitespace words) it lies in."""
+    tokens = list(re.finditer(vec.token_pattern, text))
+    words = [t.group() for t in tokens]
+    unit = [bisect.bisect_right(starts, t.start()) - 1 for t in tokens]
+    grams: list[str] = []
+    first: list[int] = []
+    last: list[int] = []
+    low, high = vec.ngram_range
+    for n in range(low, high + 1):
+        span = range(len(words) - n + 1)
+        grams += words[:len(span)] if n == 1 else [" ".join(words[i:i + n]) for i in span]
+        first += unit[:len(span)]
+        last += unit[n - 1:]
+    return grams, first, last
+
+
+@dataclass
+class Block:
+    """One vectoriser's known n-gram occurrences in a text."""
+
+    vec: TfidfVectorizer
+    offset: int  # where the vectoriser's columns start in the model's weights
+    local: NDArray[np.integer[Any]]  # vocabulary index per occurrence
+    first: NDArray[np.int64]  # first word (unit) the occurrence lies in
+    last: NDArray[np.int64]  # last word it lies in (a word bigram can span two)
+    grams: list[str] | None  # the n-gram per occurrence (words); None for characters
+    terms: list[str] | None  # the n-gram of each vocabulary id (characters)
+    bounds: list[int] | None  # word u has occurrences [bounds[u], bounds[u + 1]) (characters)
+    distinct: NDArray[np.integer[Any]] = field(init=False)  # sorted distinct ids
+    where: NDArray[np.int64] = field(init=False)  # each occurrence's index in ``distinct``
+    counts: NDArray[np.int64] = field(init=False)  # occurrences of each distinct id
+    share: NDArray[np.float64] = field(init=False)  # (occurrences, categories); explain sets it
+
+    def __post_init__(self) -> None:
+        self.distinct, self.where, self.counts = np.unique(
+            self.local, return_inverse=True, return_counts=True)
+
+    def pairs(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None:
+        """Each (word, occurrence) with the occurrence lying in the word, and how many
+        words the occurrence spans, in occurrence order; ``None`` when every occurrence
+        lies in one word (then ``first`` says which)."""
+        if "_pairs" not in self.__dict__:
+            width = self.last - self.first + 1
+            self._pairs = None
+            if len(width) and width.max() > 1:
+                occurrence = np.repeat(np.arange(len(width)), width)
+                step = np.arange(len(occurrence)) - np.repeat(np.cumsum(width) - width, width)
+                self._pairs = (self.first[occurrence] + step, occurrence, width[occurrence])
+        return self._pairs
+
+    def in_word(self, unit: int) -> tuple[list[int], list[int]]:
+        """Word n-grams lying in word ``unit``: their occurrences, in order, and how many
+        words each spans."""
+        if "_by_word" not in self.__dict__:
+            pairs = self.pairs() or (self.first, np.arange(len(self.first)),
+                                     np.ones(len(self.first), dtype=np.int64))
+            order = np.argsort(pairs[0], kind="stable")  # keeps occurrence order per word
+            self._by_word = tuple(column[order].tolist() for column in pairs)
+        words, occurrences, widths = self._by_word
+        a, b = bisect.bisect_left(words, unit), bisect.bisect_right(words, unit)
+        return occurrences[a:b], widths[a:b]
+
+
+@dataclass
+class Analysis:
+    """A normalised text, its whitespace words and each vectoriser's occurrences."""
+
+    text: str
+    units: list[tuple[int, int]]
+    blocks: list[Block]
+
+
+def _char_ids(model: ModerationModel, position: int, vec: TfidfVectorizer
+              ) -> tuple[Callable[[str], NDArray[np.int32]], list[str]]:
+    """The vocabulary ids of one word's character n-grams (the compiled scorer's
+    remembered ones when it has them) and the n-gram of each id."""
+    scorer = model.scorer()
+    if scorer is not None and scorer.blocks[position].vocabulary is vec.vocabulary_:
+        return scorer.blocks[position].word_array, scorer.blocks[position].terms
+    analyse_word, vocabulary = vec.build_analyzer(), vec.vocabulary_
+    return (lambda word: np.array([i for i in map(vocabulary.get, analyse_word(word))
+                                   if i is not None], dtype=np.int32),
+            inverse_vocabulary(vocabulary))
+
+
+def _char_block(ids_of: Callable[[str], NDArray[np.int32]], terms: list[str],
+                vec: TfidfVectorizer, offset: int, text: str) -> Block:
+    # str.split's words are the units: \S and str.split agree on white space
+    per_unit = list(map(ids_of, text.split()))
+    sizes = np.fromiter(map(len, per_unit), dtype=np.int64, count=len(per_unit))
+    local = np.concatenate(per_unit) if per_unit else np.zeros(0, dtype=np.int32)
+    first = np.repeat(np.arange(len(per_unit), dtype=np.int64), sizes)
+    bounds = [0, *accumulate(map(len, per_unit))]
+    return Block(vec, offset, local, first, first, None, terms, bounds)
+
+
+def _word_block(vec: TfidfVectorizer, offset: int, text: str, starts: list[int]) -> Block:
+    grams, first, last = word_ngrams(vec, text, starts)
+    known = [found for found in zip(map(vec.vocabulary_.get, grams), first, last, grams,
+                                    strict=True) if found[0] is not None]
+    ids, firsts, lasts, kept = zip(*known, strict=True) if known else ((), (), (), ())
+    return Block(vec, offset, np.array(ids, dtype=np.int64), np.array(firsts, dtype=np.int64),
+                 np.array(lasts, dtype=np.int64), list(kept), None, None)
+
+
+def analyse(model: ModerationModel, text: str) -> Analysis:
+    """Every known n-gram occurrence in normalised ``text``, with the words it lies in."""
+    spans = units(text)
+    starts = [a for a, _ in spans]
+    blocks, offset = [], 0
+    for position, (_name, vec) in enumerate(model.features_.transformer_list):
+        if vec.analyzer == "char_wb":
+            ids_of, terms = _char_ids(model, position, vec)
+            blocks.append(_char_block(ids_of, terms, vec, offset, text))
+        else:
+            blocks.append(_word_block(vec, offset, text, starts))
+        offset += len(vec.vocabulary_)
+    return Analysis(text, spans, blocks)
+
+
+def _plain_words(vec: TfidfVectorizer) -> bool:
+    """Whether :func:`word_ngrams` finds exactly what the vectoriser's analyser finds."""
+    return (vec.analyzer == "word" and vec.preprocessor is None and vec.tokenizer is None
+            and vec.stop_words is None and not vec.lowercase and vec.strip_accents is None)
+
+
+def scores_from_analysis(model: ModerationModel) -> bool:
+    """Whether an analysis gives the compiled scorer's raw scores for this model."""
+    scorer = model.scorer()
+    if scorer is None or not isinstance(model.features_, FeatureUnion):
+        return False
+    vectorisers = [v for _, v in model.features_.transformer_list]
+    return len(vectorisers) == len(scorer.blocks) and all(
+        block.vocabulary is vec.vocabulary_ and (block.per_word or _plain_words(vec))
+        for block, vec in zip(scorer.blocks, vectorisers, strict=True))
+
+
+def raw_scores(model: ModerationModel, analysis: Analysis) -> NDArray[np.float64]:
+    """The linear score of each category, as the compiled scorer computes it (check
+    :func:`scores_from_analysis` first)."""
+    scorer = model.scorer()
+    assert scorer is not None
+    total = np.zeros_like(scorer.intercept)
+    for block, compiled in zip(analysis.blocks, scorer.blocks, strict=True):
+        total += compiled.score_counts(block.distinct, block.counts)
+    return total + scorer.intercept  # summed in CompiledScorer.decision_function's order

@@ -1,0 +1,65 @@
+"""A live comment is scored from the analysis its explanation reuses: same scores."""
+
+import dataclasses
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moderation.analysis import analyse, raw_scores, scores_from_analysis
+from moderation.artefact import load_model
+from moderation.config import load_settings
+from moderation.moderator import Moderator
+from moderation.normalize import normalize
+
+from .test_fastpath import TEXTS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module", params=["tiny", "default"])
+def loaded(request, models_dir):
+    return load_model(models_dir if request.param == "tiny" else ROOT / "models")
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_raw_scores_from_an_analysis_are_the_compiled_scorers(loaded, text):
+    model = loaded.model
+    assert scores_from_analysis(model)
+    normalised = normalize(text)
+    expected = model.decision_function_normalized([normalised])[0]
+    assert raw_scores(model, analyse(model, normalised)) == pytest.approx(expected, abs=1e-12)
+
+
+def _moderator(loaded):
+    return Moderator(loaded, load_settings({"score_cache_size": 0, "store_comments": False},
+                                           environ={}))
+
+
+def test_a_live_comment_gets_the_scores_of_a_batch(loaded):
+    moderator = _moderator(loaded)
+    comments = [{"content": t, "author_name": "Sam", "author_email": "sam@example.org"}
+                for t in TEXTS]
+    batch = moderator.moderate_many(comments, submitted=True)
+    for comment, expected in zip(comments, batch, strict=True):
+        live = moderator.moderate(comment)
+        assert (live["scores"], live["decision"]) == (expected["scores"], expected["decision"])
+
+
+def test_a_model_the_analysis_does_not_reproduce_is_scored_as_before(models_dir):
+    loaded = load_model(models_dir)
+    model = pickle.loads(pickle.dumps(loaded.model))
+    words = model.features_.transformer_list[0][1]
+    # Stop words leave the word analyser's n-grams different from the analysis's.
+    words.stop_words = ["you"]
+    model.__dict__.pop("_scorer", None)
+    assert model.scorer() is not None and not scores_from_analysis(model)
+    moderator = _moderator(dataclasses.replace(loaded, model=model))
+    text = "you are such an idiot, you"
+    live = moderator.moderate({"content": text, "author_name": "Sam",
+                               "author_email": "sam@example.org"})
+    raw = model.features_.transform([normalize(text)]) @ model.coef_ + model.intercept_
+    probability = 1.0 / (1.0 + np.exp(-np.asarray(raw)[0]))
+    assert [live["scores"][c] for c in model.categories_] == pytest.approx(
+        probability.tolist(), abs=1e-4)
