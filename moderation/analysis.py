@@ -80,8 +80,10 @@ class Block:
         words the occurrence spans, in occurrence order; ``None`` when every occurrence
         lies in one word (then ``first`` says which)."""
         if "_pairs" not in self.__dict__:
-            width = self.last - self.first + 1
             self._pairs = None
+            if self.grams is None:  # character n-grams never leave their word
+                return None
+            width = self.last - self.first + 1
             if len(width) and width.max() > 1:
                 occurrence = np.repeat(np.arange(len(width)), width)
                 step = np.arange(len(occurrence)) - np.repeat(np.cumsum(width) - width, width)

@@ -176,6 +176,17 @@ def _spans(original: str, spans: list[tuple[int, int]]) -> dict[tuple[int, int],
     return merged
 
 
+def _span_totals(totals: NDArray[np.float64], members: list[list[int]]
+                 ) -> NDArray[np.float64]:
+    """Per original stretch, per category: the totals of the words it holds."""
+    if all(len(m) == 1 for m in members):  # one word each, the usual case
+        return totals[[m[0] for m in members]]
+    owner = np.repeat(np.arange(len(members)), [len(m) for m in members])
+    words = list(chain.from_iterable(members))
+    return np.column_stack([np.bincount(owner, weights=totals[words, j], minlength=len(members))
+                            for j in range(totals.shape[1])])
+
+
 def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str, ...],
             limit: int = MAX_EVIDENCE, normalised: str | None = None,
             analysis: Analysis | None = None) -> dict[str, list[Evidence]]:
@@ -190,15 +201,11 @@ def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str
     words, blocks = _occurrences(model, normalised, analysis)
     totals = _unit_totals(blocks, len(words), len(model.categories_))
     merged = list(_spans(text, spans).items())
-    # Each word's totals summed into the original stretch it belongs to.
-    owner = np.full(len(words), -1, dtype=np.int64)
-    owner[list(chain.from_iterable(m for _, m in merged))] = np.repeat(
-        np.arange(len(merged)), [len(m) for _, m in merged])
-    kept = owner >= 0
+    by_span = _span_totals(totals, [members for _, members in merged])
     out: dict[str, list[Evidence]] = {}
     for category in categories:
         column = model.categories_.index(category)
-        weight = np.bincount(owner[kept], weights=totals[kept, column], minlength=len(merged))
+        weight = by_span[:, column]
         # strongest first; the positive ones lead, so cutting before filtering is the same
         order = [k for k in np.argsort(-weight, kind="stable")[:limit].tolist() if weight[k] > 0]
         out[category] = [
