@@ -20,9 +20,8 @@ using scikit-learn.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from array import array
 from collections.abc import Callable, Sequence
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -30,16 +29,54 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-__all__ = ["CompiledScorer", "compile_scorer", "inverse_vocabulary"]
+__all__ = ["CompiledScorer", "char_wb_ngrams", "compile_scorer", "inverse_vocabulary"]
 
 log = logging.getLogger(__name__)
 # Words seen before are the common case (language is Zipfian): remembering each
-# word's character n-gram ids skips slicing and looking them up again. About
-# 400 bytes a word (key, entry, list of shared ints), so about 20 MB per process.
+# word's character n-gram ids skips slicing and looking them up again. Two
+# generations of this many words each: when the recent one fills, it becomes the
+# older one and the words still in use move back on their next look-up, which
+# keeps about what an LRU keeps without its bookkeeping on every hit. About 250
+# bytes a word (key, int32 ids, dict slot), so at most about 25 MB per process.
 _WORD_CACHE_SIZE = 50_000
 # Texts scored together per step: enough to amortise numpy's per-call cost,
 # few enough that the n-gram id arrays stay a few megabytes.
 _CHUNK = 256
+_ID = "i"  # n-gram ids travel as int32 bytes: joined in C, untracked by the GC
+_ID_BYTES = array(_ID).itemsize
+
+
+def char_wb_ngrams(word: str, low: int, high: int) -> list[str]:
+    """scikit-learn's ``char_wb`` n-grams of one whitespace-free ``word``, in its order.
+
+    Its analyser pads the word with a space each side and, like it, emits a
+    padded word no longer than ``n`` once, as its only n-gram from ``n`` up.
+    """
+    padded = f" {word} "
+    size = len(padded)
+    if size > high:  # the common case: every length fits
+        return [padded[i:i + n] for n in range(low, high + 1) for i in range(size - n + 1)]
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        if size <= n:
+            grams.append(padded)
+            break
+        grams += [padded[i:i + n] for i in range(size - n + 1)]
+    return grams
+
+
+def _distinct(term: NDArray[np.int32], lengths: NDArray[np.int64], width: int
+              ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Each text's distinct terms and their counts, from the texts' ids laid end to end."""
+    key = np.repeat(np.arange(len(lengths), dtype=np.int64) * width, lengths) + term
+    key.sort()
+    first = np.empty(len(key), dtype=bool)
+    first[0] = True
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    count = np.diff(starts, append=len(key))
+    doc = key[starts] // width
+    return doc, key[starts] - doc * width, count
 
 
 class _Block:
@@ -66,7 +103,9 @@ class _Block:
         # concatenation of its words' n-grams when preprocessing is the identity.
         self.per_word = (vectoriser.analyzer == "char_wb" and vectoriser.preprocessor is None
                          and not vectoriser.lowercase and vectoriser.strip_accents is None)
-        self._word_ids: dict[str, list[int]] = {}
+        self.ngram_range: tuple[int, int] = vectoriser.ngram_range
+        self._recent: dict[str, bytes] = {}
+        self._older: dict[str, bytes] = {}
 
     @property
     def terms(self) -> list[str]:
@@ -80,40 +119,43 @@ class _Block:
 
         Only for a ``per_word`` block; the explanations use it too.
         """
-        found = self._word_ids.get(word)
+        return array(_ID, self._word_blob(word)).tolist()
+
+    def _word_blob(self, word: str) -> bytes:
+        found = self._recent.get(word)
         if found is None:
-            found = [i for i in map(self.vocabulary.get, self.analyse(word)) if i is not None]
-            if len(self._word_ids) >= _WORD_CACHE_SIZE:
-                self._word_ids.clear()  # bounded: cheaper than LRU bookkeeping per word
-            self._word_ids[word] = found
+            found = self._older.get(word)
+            if found is None:
+                grams = char_wb_ngrams(word, *self.ngram_range)
+                found = array(_ID, [i for i in map(self.vocabulary.get, grams)
+                                    if i is not None]).tobytes()
+            if len(self._recent) >= _WORD_CACHE_SIZE:
+                self._older, self._recent = self._recent, {}
+            self._recent[word] = found
         return found
 
-    def _ids_per_word(self, text: str) -> list[int]:
-        cache, word_ids = self._word_ids, self.word_ids
-        ids: list[int] = []
-        for word in text.split():
-            found = cache.get(word)  # the common case without a method call
-            ids.extend(found if found is not None else word_ids(word))
-        return ids
-
-    def ids(self, text: str) -> list[int]:
-        """Vocabulary ids of every n-gram in ``text``, repeats included."""
+    def _blob(self, text: str) -> bytes:
+        """The int32 vocabulary ids of every n-gram in ``text``, repeats included."""
         if self.per_word:
-            return self._ids_per_word(text)
-        return [i for i in map(self.vocabulary.get, self.analyse(text)) if i is not None]
+            recent, blob = self._recent, self._word_blob
+            # b"" (no known n-gram) is falsy and takes the slow path: rare and still right
+            return b"".join([recent.get(w) or blob(w) for w in text.split()])
+        return array(_ID, [i for i in map(self.vocabulary.get, self.analyse(text))
+                           if i is not None]).tobytes()
 
     def scores(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """This block's contribution to the raw scores, one row per text."""
         n, k = len(texts), self.categories
-        counted = [Counter(self.ids(t)) for t in texts]  # Counter counts in C
-        lengths = np.fromiter(map(len, counted), dtype=np.int64, count=n)
-        total = int(lengths.sum())
+        blobs = [self._blob(t) for t in texts]
+        lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=n) // _ID_BYTES
         out = np.zeros((n, k), dtype=np.float64)
-        if total == 0:
+        if not lengths.any():
             return out
-        term = np.fromiter(chain.from_iterable(counted), dtype=np.int64, count=total)
-        tf = np.fromiter(chain.from_iterable(c.values() for c in counted), dtype=np.float64,
-                         count=total)
+        # Counting by sorting (doc, term) keys: numpy's vectorised sort beats a
+        # Counter per text, and the distinct terms come out as arrays directly.
+        doc, term, count = _distinct(np.frombuffer(b"".join(blobs), dtype=np.int32), lengths,
+                                     len(self.table))
+        tf = count.astype(np.float64)
         if self.binary:
             tf[:] = 1.0
         if self.sublinear:
@@ -123,7 +165,6 @@ class _Block:
         if n == 1:  # one comment, the API's case: plain dot products, no bookkeeping
             out[0] = (tf @ rows[:, :k]) / self._norm(value)
             return out
-        doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
         if self.norm == "l2":
             tf = tf / np.sqrt(np.bincount(doc, weights=value * value, minlength=n))[doc]
         elif self.norm == "l1":

@@ -115,7 +115,37 @@ def test_word_cache_stays_bounded_and_correct(default_model, monkeypatch):
     texts = [normalize(t) for t in TEXTS]
     np.testing.assert_allclose(scorer.decision_function(texts),
                                _reference(m.features_, m.coef_, m.intercept_, texts), atol=2e-5)
-    assert all(len(block._word_ids) <= 5 for block in scorer.blocks)
+    char = scorer.blocks[1]
+    assert char.per_word
+    assert len(char._recent) <= 5 and len(char._older) <= 5
+    assert len(char._recent) + len(char._older) > 5  # both generations in use
+
+
+def test_word_cache_keeps_the_words_in_use(default_model, monkeypatch):
+    monkeypatch.setattr(fastpath, "_WORD_CACHE_SIZE", 2)
+    m = default_model
+    char = compile_scorer(m.features_, m.coef_, m.intercept_).blocks[1]
+    for word in ("alpha", "beta", "gamma", "alpha", "delta"):
+        char.word_ids(word)
+    # "alpha" was used again after the first turn-over, "beta" was not.
+    assert list(char._older) == ["gamma", "alpha"] and list(char._recent) == ["delta"]
+    analyse, vocabulary = m.features_.transformer_list[1][1].build_analyzer(), char.vocabulary
+    assert char.word_ids("beta") == [vocabulary[g] for g in analyse("beta") if g in vocabulary]
+
+
+# One-character and short words (fewer characters than n), unicode, combining marks.
+WORDS = ["a", "ab", "abc", "abcd", "abcde", "idiot", "_url_", "dom_pills_rx_shop", "é",
+         "e\u0301", "这是一个普通的评论，关于天气。", "🎉", "😀a", "ΟΔΟΣ", "οδός", "x" * 40, "f4ck",
+         "v1agra!!!"]
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 3), (2, 5), (3, 5), (5, 5), (2, 8)])
+def test_char_wb_ngrams_match_scikit_learn(ngram_range):
+    analyse = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range,
+                              lowercase=False).build_analyzer()
+    words = WORDS + [w for t in TEXTS for w in (t + " " + normalize(t)).split()]
+    for word in words:
+        assert fastpath.char_wb_ngrams(word, *ngram_range) == analyse(word), word
 
 
 def _fitted_union(*parts, **kwargs):
