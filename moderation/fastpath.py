@@ -29,7 +29,9 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-__all__ = ["CompiledScorer", "char_wb_ngrams", "compile_scorer", "inverse_vocabulary"]
+from .char_ngrams import ID_TYPE, CharNgramIds
+
+__all__ = ["CompiledScorer", "compile_scorer", "inverse_vocabulary"]
 
 log = logging.getLogger(__name__)
 # Words seen before are the common case (language is Zipfian): remembering each
@@ -42,27 +44,7 @@ _WORD_CACHE_SIZE = 50_000
 # Texts scored together per step: enough to amortise numpy's per-call cost,
 # few enough that the n-gram id arrays stay a few megabytes.
 _CHUNK = 256
-_ID = "i"  # n-gram ids travel as int32 bytes: joined in C, untracked by the GC
-_ID_BYTES = array(_ID).itemsize
-
-
-def char_wb_ngrams(word: str, low: int, high: int) -> list[str]:
-    """scikit-learn's ``char_wb`` n-grams of one whitespace-free ``word``, in its order.
-
-    Its analyser pads the word with a space each side and, like it, emits a
-    padded word no longer than ``n`` once, as its only n-gram from ``n`` up.
-    """
-    padded = f" {word} "
-    size = len(padded)
-    if size > high:  # the common case: every length fits
-        return [padded[i:i + n] for n in range(low, high + 1) for i in range(size - n + 1)]
-    grams: list[str] = []
-    for n in range(low, high + 1):
-        if size <= n:
-            grams.append(padded)
-            break
-        grams += [padded[i:i + n] for i in range(size - n + 1)]
-    return grams
+_ID_BYTES = array(ID_TYPE).itemsize
 
 
 def _distinct(term: NDArray[np.int32], lengths: NDArray[np.int64], width: int
@@ -103,7 +85,8 @@ class _Block:
         # concatenation of its words' n-grams when preprocessing is the identity.
         self.per_word = (vectoriser.analyzer == "char_wb" and vectoriser.preprocessor is None
                          and not vectoriser.lowercase and vectoriser.strip_accents is None)
-        self.ngram_range: tuple[int, int] = vectoriser.ngram_range
+        self.words = (CharNgramIds(self.vocabulary, vectoriser.ngram_range) if self.per_word
+                      else None)
         self._recent: dict[str, bytes] = {}
         self._older: dict[str, bytes] = {}
 
@@ -119,34 +102,54 @@ class _Block:
 
         Only for a ``per_word`` block; the explanations use it too.
         """
-        return array(_ID, self._word_blob(word)).tolist()
+        return array(ID_TYPE, self._word_blob(word)).tolist()
 
     def _word_blob(self, word: str) -> bytes:
         found = self._recent.get(word)
         if found is None:
             found = self._older.get(word)
             if found is None:
-                grams = char_wb_ngrams(word, *self.ngram_range)
-                found = array(_ID, [i for i in map(self.vocabulary.get, grams)
-                                    if i is not None]).tobytes()
-            if len(self._recent) >= _WORD_CACHE_SIZE:
-                self._older, self._recent = self._recent, {}
-            self._recent[word] = found
+                assert self.words is not None
+                found = self.words.one(word)
+            self._remember(word, found)
         return found
 
-    def _blob(self, text: str) -> bytes:
-        """The int32 vocabulary ids of every n-gram in ``text``, repeats included."""
-        if self.per_word:
-            recent, blob = self._recent, self._word_blob
-            # b"" (no known n-gram) is falsy and takes the slow path: rare and still right
-            return b"".join([recent.get(w) or blob(w) for w in text.split()])
-        return array(_ID, [i for i in map(self.vocabulary.get, self.analyse(text))
-                           if i is not None]).tobytes()
+    def _remember(self, word: str, ids: bytes) -> None:
+        if len(self._recent) >= _WORD_CACHE_SIZE:
+            self._older, self._recent = self._recent, {}
+        self._recent[word] = ids
+
+    def _learn(self, words: set[str]) -> None:
+        """Remember the ids of every word of ``words``, the new ones found together."""
+        older, new = self._older, []
+        for word in words:
+            found = older.get(word)
+            if found is None:
+                new.append(word)
+            else:
+                self._remember(word, found)
+        assert self.words is not None
+        for word, ids in zip(new, self.words.many(new), strict=True):
+            self._remember(word, ids)
+
+    def _blobs(self, texts: Sequence[str]) -> list[bytes]:
+        """The int32 vocabulary ids of every n-gram of each text, repeats included."""
+        if not self.per_word:
+            vocabulary, analyse = self.vocabulary, self.analyse
+            return [array(ID_TYPE, [i for i in map(vocabulary.get, analyse(t)) if i is not None]
+                          ).tobytes() for t in texts]
+        split = [t.split() for t in texts]
+        recent = self._recent
+        self._learn({w for words in split for w in words if w not in recent})
+        # Normally every word is now in the recent generation; the slow path covers
+        # a word with no known n-gram (b"" is falsy) and a turn-over mid-batch.
+        get, blob = self._recent.get, self._word_blob
+        return [b"".join([get(w) or blob(w) for w in words]) for words in split]
 
     def scores(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """This block's contribution to the raw scores, one row per text."""
         n, k = len(texts), self.categories
-        blobs = [self._blob(t) for t in texts]
+        blobs = self._blobs(texts)
         lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=n) // _ID_BYTES
         out = np.zeros((n, k), dtype=np.float64)
         if not lengths.any():

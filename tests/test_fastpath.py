@@ -133,21 +133,6 @@ def test_word_cache_keeps_the_words_in_use(default_model, monkeypatch):
     assert char.word_ids("beta") == [vocabulary[g] for g in analyse("beta") if g in vocabulary]
 
 
-# One-character and short words (fewer characters than n), unicode, combining marks.
-WORDS = ["a", "ab", "abc", "abcd", "abcde", "idiot", "_url_", "dom_pills_rx_shop", "é",
-         "e\u0301", "这是一个普通的评论，关于天气。", "🎉", "😀a", "ΟΔΟΣ", "οδός", "x" * 40, "f4ck",
-         "v1agra!!!"]
-
-
-@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 3), (2, 5), (3, 5), (5, 5), (2, 8)])
-def test_char_wb_ngrams_match_scikit_learn(ngram_range):
-    analyse = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range,
-                              lowercase=False).build_analyzer()
-    words = WORDS + [w for t in TEXTS for w in (t + " " + normalize(t)).split()]
-    for word in words:
-        assert fastpath.char_wb_ngrams(word, *ngram_range) == analyse(word), word
-
-
 def _fitted_union(*parts, **kwargs):
     texts, _ = tiny_corpus()
     return FeatureUnion(list(parts), **kwargs).fit(texts)
