@@ -72,11 +72,11 @@ class _Block:
         weights = np.asarray(coef, dtype=np.float64)
         if self.idf is not None:
             weights = weights * self.idf[:, None]
-        # One row per term: idf * coef for each category, then idf itself (for the
-        # norm). A single gather per text fetches both; the table is too large for
-        # the CPU caches, so each extra random look-up costs.
-        idf_column = np.ones(len(weights)) if self.idf is None else self.idf
-        self.table = np.ascontiguousarray(np.column_stack([weights, idf_column]))
+        # One row per category holding idf * coef for each term, then one of idf
+        # itself (for the norm): a chunk's distinct terms are gathered from each row
+        # at once, and every sum after that runs along contiguous memory.
+        idf_row = np.ones(len(weights)) if self.idf is None else self.idf
+        self.table = np.ascontiguousarray(np.vstack([weights.T, idf_row]))
         self.categories = weights.shape[1]
         self.sublinear = bool(getattr(vectoriser, "sublinear_tf", False))
         self.binary = bool(vectoriser.binary)
@@ -157,29 +157,22 @@ class _Block:
         # Counting by sorting (doc, term) keys: numpy's vectorised sort beats a
         # Counter per text, and the distinct terms come out as arrays directly.
         doc, term, count = _distinct(np.frombuffer(b"".join(blobs), dtype=np.int32), lengths,
-                                     len(self.table))
-        tf = count.astype(np.float64)
-        if self.binary:
-            tf[:] = 1.0
+                                     len(self.vocabulary))
+        tf = np.ones(len(term)) if self.binary else count.astype(np.float64)
         if self.sublinear:
             tf = np.log(tf) + 1.0
-        rows = self.table[term]
-        value = tf * rows[:, k]  # the tf-idf entries, whose norm scales the text's scores
-        if n == 1:  # one comment, the API's case: plain dot products, no bookkeeping
-            out[0] = (tf @ rows[:, :k]) / self._norm(value)
-            return out
+        rows = np.take(self.table, term, axis=1)
+        rows *= tf  # tf * idf * coef per category, then the text's tf-idf entries
+        entries = rows[k]
         if self.norm == "l2":
-            tf = tf / np.sqrt(np.bincount(doc, weights=value * value, minlength=n))[doc]
+            np.square(entries, out=entries)
         elif self.norm == "l1":
-            tf = tf / np.bincount(doc, weights=np.abs(value), minlength=n)[doc]
-        for j in range(k):
-            out[:, j] = np.bincount(doc, weights=tf * rows[:, j], minlength=n)
+            np.abs(entries, out=entries)
+        first = np.flatnonzero(np.diff(doc, prepend=-1))  # each text's terms are contiguous
+        sums = np.add.reduceat(rows, first, axis=1)
+        norm = np.sqrt(sums[k]) if self.norm == "l2" else sums[k] if self.norm == "l1" else 1.0
+        out[doc[first]] = (sums[:k] / norm).T
         return out
-
-    def _norm(self, value: NDArray[np.float64]) -> float:
-        if self.norm == "l2":
-            return float(np.sqrt(value @ value))
-        return float(np.abs(value).sum()) if self.norm == "l1" else 1.0
 
 
 def inverse_vocabulary(vocabulary: dict[str, int]) -> list[str]:
