@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from .code_table import CodeTable
+
 __all__ = ["CharNgramIds", "char_wb_ngrams", "ID_TYPE"]
 
 ID_TYPE = "i"  # ids travel as int32 bytes: joined in C, and untracked by the GC
@@ -73,16 +75,16 @@ class CharNgramIds:
         points = np.array([ord(c) for c in alphabet], dtype=np.int64)
         self.index = np.zeros(int(points.max()) + 1, dtype=np.int64)
         self.index[points] = np.arange(1, len(points) + 1)
-        terms = list(self.vocabulary)
-        lengths = np.array([len(t) for t in terms], dtype=np.int64)
-        windows = self._windows("".join(terms))
-        starts = np.cumsum(lengths) - lengths
-        codes = np.zeros(len(terms), dtype=np.int64)
-        for n in range(1, self.high + 1):
-            codes[lengths == n] = windows[n - 1][starts[lengths == n]]
-        order = np.argsort(codes)
-        self.codes = codes[order]
-        self.ids = np.fromiter(self.vocabulary.values(), dtype=np.int64, count=len(terms))[order]
+        codes, ids = [], []
+        for n in range(1, self.high + 1):  # terms of one length: a matrix of indices
+            terms = [(t, i) for t, i in self.vocabulary.items() if len(t) == n]
+            indices = self._indices("".join(t for t, _ in terms)).reshape(-1, n)
+            code = np.zeros(len(terms), dtype=np.int64)
+            for column in indices.T:
+                code = (code << self.bits) | column
+            codes.append(code)
+            ids.append(np.array([i for _, i in terms], dtype=np.int64))
+        self.table = CodeTable(np.concatenate(codes), np.concatenate(ids))
         return True
 
     def one(self, word: str) -> bytes:
@@ -112,7 +114,7 @@ class CharNgramIds:
             at = np.flatnonzero(keep)
             grams.append(at)
             codes.append(code[at])
-        ids = self._lookup(np.concatenate(codes))
+        ids = self.table.find(np.concatenate(codes))
         # Per word: by n, then by position (a stable sort keeps the windows' order).
         whose = owner[np.concatenate(grams)]
         order = np.argsort(whose, kind="stable")
@@ -146,10 +148,3 @@ class CharNgramIds:
             unknown = unknown[:m] | (indices[n - 1:] == 0)
             windows.append(np.where(unknown, -1, code))
         return windows
-
-    def _lookup(self, codes: NDArray[np.int64]) -> NDArray[np.int64]:
-        """The id of each code, -1 for one not in the vocabulary."""
-        distinct, inverse = np.unique(codes, return_inverse=True)
-        at = np.minimum(np.searchsorted(self.codes, distinct), len(self.codes) - 1)
-        ids = np.where(self.codes[at] == distinct, self.ids[at], -1)
-        return ids[inverse]

@@ -30,6 +30,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
 from .char_ngrams import ID_TYPE, CharNgramIds
+from .word_ngrams import WordNgramIds, supported
 
 __all__ = ["CompiledScorer", "compile_scorer", "inverse_vocabulary"]
 
@@ -47,16 +48,25 @@ _CHUNK = 256
 _ID_BYTES = array(ID_TYPE).itemsize
 
 
-def _distinct(term: NDArray[np.int32], lengths: NDArray[np.int64], width: int
+def _starts(values: NDArray[np.int64]) -> NDArray[np.intp]:
+    """Where each run of equal values begins in a sorted, non-empty array."""
+    # Spelled out: np.diff with prepend/append costs several times more per call,
+    # which one comment at a time (the API's case) pays four times.
+    new = np.empty(len(values), dtype=bool)
+    new[0] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    return np.flatnonzero(new)
+
+
+def _distinct(doc: NDArray[np.int64], term: NDArray[np.int64], width: int
               ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """Each text's distinct terms and their counts, from the texts' ids laid end to end."""
-    key = np.repeat(np.arange(len(lengths), dtype=np.int64) * width, lengths) + term
+    """Each text's distinct terms and their counts, sorted by text then term."""
+    key = doc * width + term
     key.sort()
-    first = np.empty(len(key), dtype=bool)
-    first[0] = True
-    np.not_equal(key[1:], key[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    count = np.diff(starts, append=len(key))
+    starts = _starts(key)
+    count = np.empty(len(starts), dtype=np.int64)
+    np.subtract(starts[1:], starts[:-1], out=count[:-1])
+    count[-1] = len(key) - starts[-1]
     doc = key[starts] // width
     return doc, key[starts] - doc * width, count
 
@@ -87,6 +97,7 @@ class _Block:
                          and not vectoriser.lowercase and vectoriser.strip_accents is None)
         self.words = (CharNgramIds(self.vocabulary, vectoriser.ngram_range) if self.per_word
                       else None)
+        self.word_ngrams = WordNgramIds(vectoriser) if supported(vectoriser) else None
         self._recent: dict[str, bytes] = {}
         self._older: dict[str, bytes] = {}
 
@@ -132,32 +143,36 @@ class _Block:
         for word, ids in zip(new, self.words.many(new), strict=True):
             self._remember(word, ids)
 
-    def _blobs(self, texts: Sequence[str]) -> list[bytes]:
-        """The int32 vocabulary ids of every n-gram of each text, repeats included."""
-        if not self.per_word:
+    def _ids(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """The text (its position) and vocabulary id of every n-gram, repeats included."""
+        if self.word_ngrams is not None:
+            return self.word_ngrams.ids(texts)
+        if self.per_word:
+            split = [t.split() for t in texts]
+            recent = self._recent
+            self._learn({w for words in split for w in words if w not in recent})
+            # Normally every word is now in the recent generation; the slow path covers
+            # a word with no known n-gram (b"" is falsy) and a turn-over mid-batch.
+            get, blob = self._recent.get, self._word_blob
+            blobs = [b"".join([get(w) or blob(w) for w in words]) for words in split]
+        else:
             vocabulary, analyse = self.vocabulary, self.analyse
-            return [array(ID_TYPE, [i for i in map(vocabulary.get, analyse(t)) if i is not None]
-                          ).tobytes() for t in texts]
-        split = [t.split() for t in texts]
-        recent = self._recent
-        self._learn({w for words in split for w in words if w not in recent})
-        # Normally every word is now in the recent generation; the slow path covers
-        # a word with no known n-gram (b"" is falsy) and a turn-over mid-batch.
-        get, blob = self._recent.get, self._word_blob
-        return [b"".join([get(w) or blob(w) for w in words]) for words in split]
+            blobs = [array(ID_TYPE, [i for i in map(vocabulary.get, analyse(t)) if i is not None]
+                           ).tobytes() for t in texts]
+        lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=len(texts)) // _ID_BYTES
+        doc = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        return doc, np.frombuffer(b"".join(blobs), dtype=np.int32).astype(np.int64)
 
     def scores(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """This block's contribution to the raw scores, one row per text."""
         n, k = len(texts), self.categories
-        blobs = self._blobs(texts)
-        lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=n) // _ID_BYTES
+        doc, term = self._ids(texts)
         out = np.zeros((n, k), dtype=np.float64)
-        if not lengths.any():
+        if not len(term):
             return out
         # Counting by sorting (doc, term) keys: numpy's vectorised sort beats a
         # Counter per text, and the distinct terms come out as arrays directly.
-        doc, term, count = _distinct(np.frombuffer(b"".join(blobs), dtype=np.int32), lengths,
-                                     len(self.vocabulary))
+        doc, term, count = _distinct(doc, term, len(self.vocabulary))
         tf = np.ones(len(term)) if self.binary else count.astype(np.float64)
         if self.sublinear:
             tf = np.log(tf) + 1.0
@@ -168,7 +183,7 @@ class _Block:
             np.square(entries, out=entries)
         elif self.norm == "l1":
             np.abs(entries, out=entries)
-        first = np.flatnonzero(np.diff(doc, prepend=-1))  # each text's terms are contiguous
+        first = _starts(doc)  # each text's terms are contiguous
         sums = np.add.reduceat(rows, first, axis=1)
         norm = np.sqrt(sums[k]) if self.norm == "l2" else sums[k] if self.norm == "l1" else 1.0
         out[doc[first]] = (sums[:k] / norm).T
