@@ -55,17 +55,12 @@ class CharNgramIds:
     def __init__(self, vocabulary: Mapping[str, int], ngram_range: tuple[int, int]) -> None:
         self.vocabulary = vocabulary
         self.low, self.high = ngram_range
-        self._packed: bool | None = None
-
-    @property
-    def packed(self) -> bool:
-        """Whether each n-gram fits in an int64, so that :meth:`many` can use numpy."""
-        if self._packed is None:  # decided on first use: one comment at a time never asks
-            self._packed = self._prepare()
-        return self._packed
+        # Built at start-up (~0.14 s for the shipped model): re-scoring workers forked
+        # afterwards share the arrays instead of each building its own.
+        self.packed = self._prepare()
 
     def _prepare(self) -> bool:
-        """The alphabet's index and the vocabulary's sorted codes, if they fit."""
+        """The alphabet's index and the vocabulary's sorted codes, if each fits an int64."""
         alphabet = sorted(set("".join(self.vocabulary)))
         # Index 0 means "in no term": an n-gram holding one is not in the vocabulary.
         self.bits = len(alphabet).bit_length()
@@ -75,16 +70,16 @@ class CharNgramIds:
         points = np.array([ord(c) for c in alphabet], dtype=np.int64)
         self.index = np.zeros(int(points.max()) + 1, dtype=np.int64)
         self.index[points] = np.arange(1, len(points) + 1)
-        codes, ids = [], []
-        for n in range(1, self.high + 1):  # terms of one length: a matrix of indices
-            terms = [(t, i) for t, i in self.vocabulary.items() if len(t) == n]
-            indices = self._indices("".join(t for t, _ in terms)).reshape(-1, n)
-            code = np.zeros(len(terms), dtype=np.int64)
-            for column in indices.T:
-                code = (code << self.bits) | column
-            codes.append(code)
-            ids.append(np.array([i for _, i in terms], dtype=np.int64))
-        self.table = CodeTable(np.concatenate(codes), np.concatenate(ids))
+        lengths = np.fromiter(map(len, self.vocabulary), dtype=np.int64,
+                              count=len(self.vocabulary))
+        starts = np.cumsum(lengths) - lengths
+        indices = self._indices("".join(self.vocabulary))
+        codes = np.zeros(len(lengths), dtype=np.int64)
+        for j in range(longest):  # the j-th character of every term that long
+            longer = np.flatnonzero(lengths > j)
+            codes[longer] = (codes[longer] << self.bits) | indices[starts[longer] + j]
+        self.table = CodeTable(codes, np.fromiter(self.vocabulary.values(), dtype=np.int64,
+                                                  count=len(lengths)))
         return True
 
     def one(self, word: str) -> bytes:
