@@ -4,11 +4,14 @@ per-call machinery.
 ``FeatureUnion.transform`` validates its input, dispatches each vectoriser,
 builds a sparse matrix per vectoriser, normalises it, stacks the blocks and only
 then multiplies by the weights. For one comment that overhead costs several
-times the arithmetic. Here each vectoriser's n-grams come from its own fitted
-analyser (so tokenisation is scikit-learn's, not a re-implementation), are looked
-up in its ``vocabulary_``, and every category is scored at once against one
-stacked matrix holding ``idf * coef`` per term; the per-row norm is applied to the
-few scores instead of to every feature.
+times the arithmetic. Here each vectoriser's n-grams are found as vocabulary ids:
+``char_wb`` ones per word, remembered, and a batch's new words together
+(:mod:`.char_ngrams`); word unigrams and bigrams from the vectoriser's own
+tokenizer (:mod:`.word_ngrams`); anything else through its fitted analyser. Both
+finders are tested against scikit-learn's analysers. A batch's (text, term) pairs
+are counted by one sort, and every category is scored at once against one stacked
+matrix holding ``idf * coef`` per term; the per-row norm is applied to the few
+scores instead of to every feature.
 
 Only what is understood is compiled: a union (or a single vectoriser) of
 ``TfidfVectorizer`` / ``CountVectorizer`` with a fitted vocabulary, ``norm`` of
