@@ -68,12 +68,15 @@ class CharNgramIds:
         if not alphabet or self.bits * self.high > 63 or longest > self.high:
             return False
         points = np.array([ord(c) for c in alphabet], dtype=np.int64)
-        self.index = np.zeros(int(points.max()) + 1, dtype=np.int64)
+        self.index = np.zeros(int(points.max()) + 1,
+                              dtype=np.min_scalar_type(len(points)))  # 2 bytes, typically
         self.index[points] = np.arange(1, len(points) + 1)
         lengths = np.fromiter(map(len, self.vocabulary), dtype=np.int64,
                               count=len(self.vocabulary))
         starts = np.cumsum(lengths) - lengths
-        indices = self._indices("".join(self.vocabulary))
+        joined = "".join(self.vocabulary).encode("utf-32-le", "surrogatepass")
+        indices = self.index[np.frombuffer(joined, dtype=np.uint32)]  # every one is known
+        del joined
         codes = np.zeros(len(lengths), dtype=np.int64)
         for j in range(longest):  # the j-th character of every term that long
             longer = np.flatnonzero(lengths > j)

@@ -42,9 +42,9 @@ log = logging.getLogger(__name__)
 # word's character n-gram ids skips slicing and looking them up again. Two
 # generations of this many words each: when the recent one fills, it becomes the
 # older one and the words still in use move back on their next look-up, which
-# keeps about what an LRU keeps without its bookkeeping on every hit. About 250
-# bytes a word (key, int32 ids, dict slot), so at most about 25 MB per process.
-_WORD_CACHE_SIZE = 50_000
+# keeps about what an LRU keeps without its bookkeeping on every hit. About 240
+# bytes a word (key, int32 ids, dict slot), so at most about 19 MB per process.
+_WORD_CACHE_SIZE = 40_000
 # Texts scored together per step: enough to amortise numpy's per-call cost,
 # few enough that the n-gram id arrays stay a few megabytes.
 _CHUNK = 256
