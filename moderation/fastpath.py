@@ -98,8 +98,8 @@ class _Block:
         # concatenation of its words' n-grams when preprocessing is the identity.
         self.per_word = (vectoriser.analyzer == "char_wb" and vectoriser.preprocessor is None
                          and not vectoriser.lowercase and vectoriser.strip_accents is None)
-        self.words = (CharNgramIds(self.vocabulary, vectoriser.ngram_range) if self.per_word
-                      else None)
+        self.char_ngrams = (CharNgramIds(self.vocabulary, vectoriser.ngram_range)
+                            if self.per_word else None)
         self.word_ngrams = WordNgramIds(vectoriser) if supported(vectoriser) else None
         self._recent: dict[str, bytes] = {}
         self._older: dict[str, bytes] = {}
@@ -123,8 +123,8 @@ class _Block:
         if found is None:
             found = self._older.get(word)
             if found is None:
-                assert self.words is not None
-                found = self.words.one(word)
+                assert self.char_ngrams is not None
+                found = self.char_ngrams.one(word)
             self._remember(word, found)
         return found
 
@@ -142,8 +142,8 @@ class _Block:
                 new.append(word)
             else:
                 self._remember(word, found)
-        assert self.words is not None
-        for word, ids in zip(new, self.words.many(new), strict=True):
+        assert self.char_ngrams is not None
+        for word, ids in zip(new, self.char_ngrams.many(new), strict=True):
             self._remember(word, ids)
 
     def _ids(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -151,13 +151,7 @@ class _Block:
         if self.word_ngrams is not None:
             return self.word_ngrams.ids(texts)
         if self.per_word:
-            split = [t.split() for t in texts]
-            recent = self._recent
-            self._learn({w for words in split for w in words if w not in recent})
-            # Normally every word is now in the recent generation; the slow path covers
-            # a word with no known n-gram (b"" is falsy) and a turn-over mid-batch.
-            get, blob = self._recent.get, self._word_blob
-            blobs = [b"".join([get(w) or blob(w) for w in words]) for words in split]
+            blobs = self._per_word_blobs(texts)
         else:
             vocabulary, analyse = self.vocabulary, self.analyse
             blobs = [array(ID_TYPE, [i for i in map(vocabulary.get, analyse(t)) if i is not None]
@@ -165,6 +159,16 @@ class _Block:
         lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=len(texts)) // _ID_BYTES
         doc = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
         return doc, np.frombuffer(b"".join(blobs), dtype=np.int32).astype(np.int64)
+
+    def _per_word_blobs(self, texts: Sequence[str]) -> list[bytes]:
+        """Each text's ids (int32 bytes) as its words' remembered ones, joined."""
+        split = [t.split() for t in texts]
+        recent = self._recent
+        self._learn({w for words in split for w in words if w not in recent})
+        # Normally every word is now in the recent generation; the slow path covers
+        # a word with no known n-gram (b"" is falsy) and a turn-over mid-batch.
+        get, blob = self._recent.get, self._word_blob
+        return [b"".join([get(w) or blob(w) for w in words]) for words in split]
 
     def scores(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """This block's contribution to the raw scores, one row per text."""
