@@ -68,7 +68,10 @@ _DIGIT = re.compile(r"\d")
 _EMAIL_HINT = re.compile(r"@[\w-]+\.")
 _TLD_HINT = re.compile(rf"\.{_TLDS}\b")
 _PHONE_HINT = re.compile(r"\d[\d\s().-]{6,}\d")
-_SPACED_HINT = re.compile(r" [a-z] [a-z] |[.\-_*·][a-z][.\-_*·]")
+# Two searches, not one alternation: each then starts from a literal or a class,
+# which the regex engine scans for quickly (1.7 us against 2.6 on a comment).
+_SPACED_BY_SPACES = re.compile(r" [a-z] [a-z] ")
+_SPACED_BY_MARKS = re.compile(r"[.\-_*·][a-z][.\-_*·]")
 # _LEET_INSIDE found anywhere, not only at a token's start: "[a-z]L+[a-z]" is
 # written from its first leet character on, so the scan starts at rare characters.
 _LEET_HINT = re.compile(r"[0-9@$!|€](?:(?<=[a-z].)[0-9@$!|€]*[a-z]|[a-z]+[0-9@$!|€])")
@@ -217,6 +220,11 @@ def _maybe_invisible(text: str) -> bool:
     return not (text.isascii() and text.isprintable())
 
 
+def _maybe_spaced(text: str) -> bool:
+    return (_SPACED_BY_SPACES.search(text) is not None
+            or _SPACED_BY_MARKS.search(text) is not None)
+
+
 def _maybe_url(text: str) -> bool:
     return "://" in text or "www." in text or _TLD_HINT.search(text) is not None
 
@@ -237,7 +245,7 @@ def _run(text: str, track: bool, exact: bool = False) -> _Buffer:
     buf.sub(_URL, _placeholder_url, _maybe_url)
     if _DIGIT.search(buf.text):
         buf.sub(_PHONE, _placeholder_phone, _PHONE_HINT.search)
-    buf.sub(_SPACED, _unspace, _SPACED_HINT.search)
+    buf.sub(_SPACED, _unspace, _maybe_spaced)
     if _LEET_CHAR.search(buf.text):
         buf.sub(_LEET_TOKEN, _unleet, _LEET_HINT.search)
     buf.sub(_REPEAT, lambda m: m.group(1) * 2, _TRIPLE.search)
