@@ -56,6 +56,11 @@ _SPACED = re.compile(
 _LEET_TOKEN = re.compile(r"[a-z0-9@$!|€]*[a-z][a-z0-9@$!|€]*")
 _LEET_INSIDE = re.compile(r"[a-z][0-9@$!|€]+[a-z]|^[0-9@$!|€]+[a-z]+[0-9@$!|€]")
 _REPEAT = re.compile(r"([^\W\d_]|[!?.*])\1{2,}")
+# The same runs found faster: any character's run of three or more, kept as it is
+# unless the character is one _REPEAT shortens. Runs are maximal and the scan
+# resumes after each, so both see the same runs (the exact pass checks it).
+_RUN = re.compile(r"(.)\1{2,}")
+_SHORTENED = re.compile(r"[^\W\d_]|[!?.*]")
 _SPACE = re.compile(r"\s+")
 _EDGE_SPACE = re.compile(r"^ | $")
 # Cheap tests that prove a step would change nothing, so most comments skip
@@ -220,6 +225,11 @@ def _maybe_invisible(text: str) -> bool:
     return not (text.isascii() and text.isprintable())
 
 
+def _shorten_run(m: re.Match[str]) -> str:
+    char = m.group(1)
+    return char * 2 if _SHORTENED.match(char) else m.group()
+
+
 def _maybe_spaced(text: str) -> bool:
     return (_SPACED_BY_SPACES.search(text) is not None
             or _SPACED_BY_MARKS.search(text) is not None)
@@ -248,7 +258,10 @@ def _run(text: str, track: bool, exact: bool = False) -> _Buffer:
     buf.sub(_SPACED, _unspace, _maybe_spaced)
     if _LEET_CHAR.search(buf.text):
         buf.sub(_LEET_TOKEN, _unleet, _LEET_HINT.search)
-    buf.sub(_REPEAT, lambda m: m.group(1) * 2, _TRIPLE.search)
+    if buf.exact:
+        buf.sub(_REPEAT, lambda m: m.group(1) * 2)
+    else:
+        buf.sub(_RUN, _shorten_run, _TRIPLE.search)
     if buf.starts is None and not exact:
         # str.split and the \s of _SPACE agree on every white-space character.
         buf.text = " ".join(buf.text.split())
