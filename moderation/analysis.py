@@ -28,6 +28,7 @@ __all__ = ["Analysis", "Block", "analyse", "raw_scores", "scores_from_analysis",
            "word_ngrams"]
 
 _NON_SPACE = re.compile(r"\S+")
+_ID_BYTES = 4  # the compiled scorer remembers a word's ids as int32 bytes
 
 
 def units(text: str) -> list[tuple[int, int]]:
@@ -113,26 +114,27 @@ class Analysis:
 
 
 def _char_ids(model: ModerationModel, position: int, vec: TfidfVectorizer
-              ) -> tuple[Callable[[str], NDArray[np.int32]], list[str]]:
-    """The vocabulary ids of one word's character n-grams (the compiled scorer's
-    remembered ones when it has them) and the n-gram of each id."""
+              ) -> tuple[Callable[[str], bytes], list[str]]:
+    """The vocabulary ids of one word's character n-grams as int32 bytes (the compiled
+    scorer's remembered ones when it has them) and the n-gram of each id."""
     scorer = model.scorer()
-    if scorer is not None and scorer.blocks[position].vocabulary is vec.vocabulary_:
-        return scorer.blocks[position].word_array, scorer.blocks[position].terms
+    if (scorer is not None and scorer.blocks[position].vocabulary is vec.vocabulary_
+            and scorer.blocks[position].per_word):
+        return scorer.blocks[position].word_bytes, scorer.blocks[position].terms
     analyse_word, vocabulary = vec.build_analyzer(), vec.vocabulary_
     return (lambda word: np.array([i for i in map(vocabulary.get, analyse_word(word))
-                                   if i is not None], dtype=np.int32),
+                                   if i is not None], dtype=np.int32).tobytes(),
             inverse_vocabulary(vocabulary))
 
 
-def _char_block(ids_of: Callable[[str], NDArray[np.int32]], terms: list[str],
-                vec: TfidfVectorizer, offset: int, text: str) -> Block:
+def _char_block(ids_of: Callable[[str], bytes], terms: list[str], vec: TfidfVectorizer,
+                offset: int, text: str) -> Block:
     # str.split's words are the units: \S and str.split agree on white space
     per_unit = list(map(ids_of, text.split()))
-    sizes = np.fromiter(map(len, per_unit), dtype=np.int64, count=len(per_unit))
-    local = np.concatenate(per_unit) if per_unit else np.zeros(0, dtype=np.int32)
+    sizes = np.fromiter(map(len, per_unit), dtype=np.int64, count=len(per_unit)) // _ID_BYTES
+    local = np.frombuffer(b"".join(per_unit), dtype=np.int32)
     first = np.repeat(np.arange(len(per_unit), dtype=np.int64), sizes)
-    bounds = [0, *accumulate(map(len, per_unit))]
+    bounds = [0, *accumulate(sizes.tolist())]
     return Block(vec, offset, local, first, first, None, terms, bounds)
 
 
@@ -184,5 +186,7 @@ def raw_scores(model: ModerationModel, analysis: Analysis) -> NDArray[np.float64
     assert scorer is not None
     total = np.zeros_like(scorer.intercept)
     for block, compiled in zip(analysis.blocks, scorer.blocks, strict=True):
-        total += compiled.score_counts(block.distinct, block.counts)
+        if len(block.distinct):  # the scorer's own arithmetic on the same sorted terms
+            total += compiled.score_distinct(np.zeros(len(block.distinct), dtype=np.int64),
+                                             block.distinct.astype(np.int64), block.counts, 1)[0]
     return total + scorer.intercept  # summed in CompiledScorer.decision_function's order

@@ -4,11 +4,14 @@ per-call machinery.
 ``FeatureUnion.transform`` validates its input, dispatches each vectoriser,
 builds a sparse matrix per vectoriser, normalises it, stacks the blocks and only
 then multiplies by the weights. For one comment that overhead costs several
-times the arithmetic. Here each vectoriser's n-grams come from its own fitted
-analyser (so tokenisation is scikit-learn's, not a re-implementation), are looked
-up in its ``vocabulary_``, and every category is scored at once against one
-stacked matrix holding ``idf * coef`` per term; the per-row norm is applied to the
-few scores instead of to every feature.
+times the arithmetic. Here each vectoriser's n-grams are found as vocabulary ids:
+``char_wb`` ones per word, remembered, and a batch's new words together
+(:mod:`.char_ngrams`); word unigrams and bigrams from the vectoriser's own
+tokenizer (:mod:`.word_ngrams`); anything else through its fitted analyser. Both
+finders are tested against scikit-learn's analysers. A batch's (text, term) pairs
+are counted by one sort, and every category is scored at once against one stacked
+matrix holding ``idf * coef`` per term; the per-row norm is applied to the few
+scores instead of to every feature.
 
 Only what is understood is compiled: a union (or a single vectoriser) of
 ``TfidfVectorizer`` / ``CountVectorizer`` with a fitted vocabulary, ``norm`` of
@@ -20,9 +23,8 @@ using scikit-learn.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from array import array
 from collections.abc import Callable, Sequence
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -30,16 +32,46 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
+from .char_ngrams import ID_TYPE, CharNgramIds
+from .word_ngrams import WordNgramIds, supported
+
 __all__ = ["CompiledScorer", "compile_scorer", "inverse_vocabulary"]
 
 log = logging.getLogger(__name__)
 # Words seen before are the common case (language is Zipfian): remembering each
-# word's character n-gram ids skips slicing and looking them up again. About
-# 400 bytes a word (key, entry, list of shared ints), so about 20 MB per process.
-_WORD_CACHE_SIZE = 50_000
+# word's character n-gram ids skips slicing and looking them up again. Two
+# generations of this many words each: when the recent one fills, it becomes the
+# older one and the words still in use move back on their next look-up, which
+# keeps about what an LRU keeps without its bookkeeping on every hit. About 240
+# bytes a word (key, int32 ids, dict slot), so at most about 19 MB per process.
+_WORD_CACHE_SIZE = 40_000
 # Texts scored together per step: enough to amortise numpy's per-call cost,
 # few enough that the n-gram id arrays stay a few megabytes.
 _CHUNK = 256
+_ID_BYTES = array(ID_TYPE).itemsize
+
+
+def _starts(values: NDArray[np.int64]) -> NDArray[np.intp]:
+    """Where each run of equal values begins in a sorted, non-empty array."""
+    # Spelled out: np.diff with prepend/append costs several times more per call,
+    # which one comment at a time (the API's case) pays four times.
+    new = np.empty(len(values), dtype=bool)
+    new[0] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    return np.flatnonzero(new)
+
+
+def _distinct(doc: NDArray[np.int64], term: NDArray[np.int64], width: int
+              ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Each text's distinct terms and their counts, sorted by text then term."""
+    key = doc * width + term
+    key.sort()
+    starts = _starts(key)
+    count = np.empty(len(starts), dtype=np.int64)
+    np.subtract(starts[1:], starts[:-1], out=count[:-1])
+    count[-1] = len(key) - starts[-1]
+    doc = key[starts] // width
+    return doc, key[starts] - doc * width, count
 
 
 class _Block:
@@ -53,11 +85,11 @@ class _Block:
         weights = np.asarray(coef, dtype=np.float64)
         if self.idf is not None:
             weights = weights * self.idf[:, None]
-        # One row per term: idf * coef for each category, then idf itself (for the
-        # norm). A single gather per text fetches both; the table is too large for
-        # the CPU caches, so each extra random look-up costs.
-        idf_column = np.ones(len(weights)) if self.idf is None else self.idf
-        self.table = np.ascontiguousarray(np.column_stack([weights, idf_column]))
+        # One row per category holding idf * coef for each term, then one of idf
+        # itself (for the norm): a chunk's distinct terms are gathered from each row
+        # at once, and every sum after that runs along contiguous memory.
+        idf_row = np.ones(len(weights)) if self.idf is None else self.idf
+        self.table = np.ascontiguousarray(np.vstack([weights.T, idf_row]))
         self.categories = weights.shape[1]
         self.sublinear = bool(getattr(vectoriser, "sublinear_tf", False))
         self.binary = bool(vectoriser.binary)
@@ -66,8 +98,11 @@ class _Block:
         # concatenation of its words' n-grams when preprocessing is the identity.
         self.per_word = (vectoriser.analyzer == "char_wb" and vectoriser.preprocessor is None
                          and not vectoriser.lowercase and vectoriser.strip_accents is None)
-        self._word_ids: dict[str, list[int]] = {}
-        self._word_arrays: dict[str, NDArray[np.int32]] = {}
+        self.char_ngrams = (CharNgramIds(self.vocabulary, vectoriser.ngram_range)
+                            if self.per_word else None)
+        self.word_ngrams = WordNgramIds(vectoriser) if supported(vectoriser) else None
+        self._recent: dict[str, bytes] = {}
+        self._older: dict[str, bytes] = {}
 
     @property
     def terms(self) -> list[str]:
@@ -81,86 +116,91 @@ class _Block:
 
         Only for a ``per_word`` block; the explanations use it too.
         """
-        found = self._word_ids.get(word)
+        return array(ID_TYPE, self.word_bytes(word)).tolist()
+
+    def word_bytes(self, word: str) -> bytes:
+        """:meth:`word_ids` as int32 bytes, as remembered: a text's are joined in C."""
+        found = self._recent.get(word)
         if found is None:
-            found = [i for i in map(self.vocabulary.get, self.analyse(word)) if i is not None]
-            if len(self._word_ids) >= _WORD_CACHE_SIZE:
-                self._word_ids.clear()  # bounded: cheaper than LRU bookkeeping per word
-            self._word_ids[word] = found
+            found = self._older.get(word)
+            if found is None:
+                assert self.char_ngrams is not None
+                found = self.char_ngrams.one(word)
+            self._remember(word, found)
         return found
 
-    def word_array(self, word: str) -> NDArray[np.int32]:
-        """:meth:`word_ids` as an array (remembered too): explanations join a text's
-        words' arrays instead of converting every id again."""
-        found = self._word_arrays.get(word)
-        if found is None:
-            found = np.array(self.word_ids(word), dtype=np.int32)
-            if len(self._word_arrays) >= _WORD_CACHE_SIZE:
-                self._word_arrays.clear()
-            self._word_arrays[word] = found
-        return found
+    def _remember(self, word: str, ids: bytes) -> None:
+        if len(self._recent) >= _WORD_CACHE_SIZE:
+            self._older, self._recent = self._recent, {}
+        self._recent[word] = ids
 
-    def _ids_per_word(self, text: str) -> list[int]:
-        cache, word_ids = self._word_ids, self.word_ids
-        ids: list[int] = []
-        for word in text.split():
-            found = cache.get(word)  # the common case without a method call
-            ids.extend(found if found is not None else word_ids(word))
-        return ids
+    def _learn(self, words: set[str]) -> None:
+        """Remember the ids of every word of ``words``, the new ones found together."""
+        older, new = self._older, []
+        for word in words:
+            found = older.get(word)
+            if found is None:
+                new.append(word)
+            else:
+                self._remember(word, found)
+        assert self.char_ngrams is not None
+        for word, ids in zip(new, self.char_ngrams.many(new), strict=True):
+            self._remember(word, ids)
 
-    def ids(self, text: str) -> list[int]:
-        """Vocabulary ids of every n-gram in ``text``, repeats included."""
+    def _ids(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """The text (its position) and vocabulary id of every n-gram, repeats included."""
+        if self.word_ngrams is not None:
+            return self.word_ngrams.ids(texts)
         if self.per_word:
-            return self._ids_per_word(text)
-        return [i for i in map(self.vocabulary.get, self.analyse(text)) if i is not None]
+            blobs = self._per_word_blobs(texts)
+        else:
+            vocabulary, analyse = self.vocabulary, self.analyse
+            blobs = [array(ID_TYPE, [i for i in map(vocabulary.get, analyse(t)) if i is not None]
+                           ).tobytes() for t in texts]
+        lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=len(texts)) // _ID_BYTES
+        doc = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        return doc, np.frombuffer(b"".join(blobs), dtype=np.int32).astype(np.int64)
+
+    def _per_word_blobs(self, texts: Sequence[str]) -> list[bytes]:
+        """Each text's ids (int32 bytes) as its words' remembered ones, joined."""
+        split = [t.split() for t in texts]
+        recent = self._recent
+        self._learn({w for words in split for w in words if w not in recent})
+        # Normally every word is now in the recent generation; the slow path covers
+        # a word with no known n-gram (b"" is falsy) and a turn-over mid-batch.
+        get, blob = self._recent.get, self.word_bytes
+        return [b"".join([get(w) or blob(w) for w in words]) for words in split]
 
     def scores(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """This block's contribution to the raw scores, one row per text."""
-        n, k = len(texts), self.categories
-        counted = [Counter(self.ids(t)) for t in texts]  # Counter counts in C
-        lengths = np.fromiter(map(len, counted), dtype=np.int64, count=n)
-        total = int(lengths.sum())
-        out = np.zeros((n, k), dtype=np.float64)
-        if total == 0:
-            return out
-        term = np.fromiter(chain.from_iterable(counted), dtype=np.int64, count=total)
-        tf = np.fromiter(chain.from_iterable(c.values() for c in counted), dtype=np.float64,
-                         count=total)
-        if n == 1:  # one comment, the API's case: plain dot products, no bookkeeping
-            out[0] = self.score_counts(term, tf)
-            return out
-        tf = self._tf(tf)
-        rows = self.table[term]
-        value = tf * rows[:, k]  # the tf-idf entries, whose norm scales the texts' scores
-        doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
-        if self.norm == "l2":
-            tf = tf / np.sqrt(np.bincount(doc, weights=value * value, minlength=n))[doc]
-        elif self.norm == "l1":
-            tf = tf / np.bincount(doc, weights=np.abs(value), minlength=n)[doc]
-        for j in range(k):
-            out[:, j] = np.bincount(doc, weights=tf * rows[:, j], minlength=n)
-        return out
-
-    def score_counts(self, term: NDArray[np.integer[Any]], counts: NDArray[Any]
-                     ) -> NDArray[np.float64]:
-        """This block's contribution to one text's raw scores, from the text's distinct
-        vocabulary ids and how often each occurs."""
+        doc, term = self._ids(texts)
         if not len(term):
-            return np.zeros(self.categories)
-        tf = self._tf(counts.astype(np.float64))
-        rows = self.table[term]
-        value = tf * rows[:, self.categories]  # the tf-idf entries, whose norm scales
-        return (tf @ rows[:, :self.categories]) / self._norm(value)
+            return np.zeros((len(texts), self.categories), dtype=np.float64)
+        # Counting by sorting (doc, term) keys: numpy's vectorised sort beats a
+        # Counter per text, and the distinct terms come out as arrays directly.
+        return self.score_distinct(*_distinct(doc, term, len(self.vocabulary)), len(texts))
 
-    def _tf(self, counts: NDArray[np.float64]) -> NDArray[np.float64]:
-        if self.binary:
-            return np.ones_like(counts)
-        return np.log(counts) + 1.0 if self.sublinear else counts
-
-    def _norm(self, value: NDArray[np.float64]) -> float:
+    def score_distinct(self, doc: NDArray[np.int64], term: NDArray[np.int64],
+                       count: NDArray[np.int64], n: int) -> NDArray[np.float64]:
+        """This block's contribution to the raw scores of ``n`` texts, from each text's
+        distinct terms and their counts (non-empty, sorted by text then term)."""
+        k = self.categories
+        out = np.zeros((n, k), dtype=np.float64)
+        tf = np.ones(len(term)) if self.binary else count.astype(np.float64)
+        if self.sublinear:
+            tf = np.log(tf) + 1.0
+        rows = np.take(self.table, term, axis=1)
+        rows *= tf  # tf * idf * coef per category, then the text's tf-idf entries
+        entries = rows[k]
         if self.norm == "l2":
-            return float(np.sqrt(value @ value))
-        return float(np.abs(value).sum()) if self.norm == "l1" else 1.0
+            np.square(entries, out=entries)
+        elif self.norm == "l1":
+            np.abs(entries, out=entries)
+        first = _starts(doc)  # each text's terms are contiguous
+        sums = np.add.reduceat(rows, first, axis=1)
+        norm = np.sqrt(sums[k]) if self.norm == "l2" else sums[k] if self.norm == "l1" else 1.0
+        out[doc[first]] = (sums[:k] / norm).T
+        return out
 
 
 def inverse_vocabulary(vocabulary: dict[str, int]) -> list[str]:

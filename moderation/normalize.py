@@ -57,6 +57,11 @@ _SPACED = re.compile(
 _LEET_TOKEN = re.compile(r"[a-z0-9@$!|€]*[a-z][a-z0-9@$!|€]*")
 _LEET_INSIDE = re.compile(r"[a-z][0-9@$!|€]+[a-z]|^[0-9@$!|€]+[a-z]+[0-9@$!|€]")
 _REPEAT = re.compile(r"([^\W\d_]|[!?.*])\1{2,}")
+# The same runs found faster: any character's run of three or more, kept as it is
+# unless the character is one _REPEAT shortens. Runs are maximal and the scan
+# resumes after each, so both see the same runs (the exact pass checks it).
+_RUN = re.compile(r"(.)\1{2,}")
+_SHORTENED = re.compile(r"[^\W\d_]|[!?.*]")
 _SPACE = re.compile(r"\s+")
 # The runs _SPACE's pass would change: a lone plain space is replaced by itself,
 # so the tracked pass skips it (about fifty list splices a comment fewer).
@@ -72,7 +77,10 @@ _DIGIT = re.compile(r"\d")
 _EMAIL_HINT = re.compile(r"@[\w-]+\.")
 _TLD_HINT = re.compile(rf"\.{_TLDS}\b")
 _PHONE_HINT = re.compile(r"\d[\d\s().-]{6,}\d")
-_SPACED_HINT = re.compile(r" [a-z] [a-z] |[.\-_*·][a-z][.\-_*·]")
+# Two searches, not one alternation: each then starts from a literal or a class,
+# which the regex engine scans for quickly (1.7 us against 2.6 on a comment).
+_SPACED_BY_SPACES = re.compile(r" [a-z] [a-z] ")
+_SPACED_BY_MARKS = re.compile(r"[.\-_*·][a-z][.\-_*·]")
 # _LEET_INSIDE found anywhere, not only at a token's start: "[a-z]L+[a-z]" is
 # written from its first leet character on, so the scan starts at rare characters.
 _LEET_HINT = re.compile(r"[0-9@$!|€](?:(?<=[a-z].)[0-9@$!|€]*[a-z]|[a-z]+[0-9@$!|€])")
@@ -168,6 +176,16 @@ def _maybe_invisible(text: str) -> bool:
     return not (text.isascii() and text.isprintable())
 
 
+def _shorten_run(m: re.Match[str]) -> str:
+    char = m.group(1)
+    return char * 2 if _SHORTENED.match(char) else m.group()
+
+
+def _maybe_spaced(text: str) -> bool:
+    return (_SPACED_BY_SPACES.search(text) is not None
+            or _SPACED_BY_MARKS.search(text) is not None)
+
+
 def _maybe_url(text: str) -> bool:
     return "://" in text or "www." in text or _TLD_HINT.search(text) is not None
 
@@ -188,10 +206,13 @@ def _run(text: str, track: bool, exact: bool = False) -> _Buffer:
     buf.sub(_URL, _placeholder_url, _maybe_url)
     if _DIGIT.search(buf.text):
         buf.sub(_PHONE, _placeholder_phone, _PHONE_HINT.search)
-    buf.sub(_SPACED, _unspace, _SPACED_HINT.search)
+    buf.sub(_SPACED, _unspace, _maybe_spaced)
     if _LEET_CHAR.search(buf.text):
         buf.sub(_LEET_TOKEN, _unleet, _LEET_HINT.search)
-    buf.sub(_REPEAT, lambda m: m.group(1) * 2, _TRIPLE.search)
+    if buf.exact:
+        buf.sub(_REPEAT, lambda m: m.group(1) * 2)
+    else:
+        buf.sub(_RUN, _shorten_run, _TRIPLE.search)
     if buf.starts is None and not exact:
         # str.split and the \s of _SPACE agree on every white-space character.
         buf.text = " ".join(buf.text.split())

@@ -115,7 +115,22 @@ def test_word_cache_stays_bounded_and_correct(default_model, monkeypatch):
     texts = [normalize(t) for t in TEXTS]
     np.testing.assert_allclose(scorer.decision_function(texts),
                                _reference(m.features_, m.coef_, m.intercept_, texts), atol=2e-5)
-    assert all(len(block._word_ids) <= 5 for block in scorer.blocks)
+    char = scorer.blocks[1]
+    assert char.per_word
+    assert len(char._recent) <= 5 and len(char._older) <= 5
+    assert len(char._recent) + len(char._older) > 5  # both generations in use
+
+
+def test_word_cache_keeps_the_words_in_use(default_model, monkeypatch):
+    monkeypatch.setattr(fastpath, "_WORD_CACHE_SIZE", 2)
+    m = default_model
+    char = compile_scorer(m.features_, m.coef_, m.intercept_).blocks[1]
+    for word in ("alpha", "beta", "gamma", "alpha", "delta"):
+        char.word_ids(word)
+    # "alpha" was used again after the first turn-over, "beta" was not.
+    assert list(char._older) == ["gamma", "alpha"] and list(char._recent) == ["delta"]
+    analyse, vocabulary = m.features_.transformer_list[1][1].build_analyzer(), char.vocabulary
+    assert char.word_ids("beta") == [vocabulary[g] for g in analyse("beta") if g in vocabulary]
 
 
 def _fitted_union(*parts, **kwargs):

@@ -1,0 +1,81 @@
+"""Words' char_wb n-gram ids: the analyser's n-grams, and the same ids one word at a
+time and many at once."""
+
+from pathlib import Path
+
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from moderation import char_ngrams
+from moderation.artefact import load_model
+from moderation.char_ngrams import CharNgramIds, char_wb_ngrams
+from moderation.normalize import normalize
+from moderation.obfuscate import obfuscate
+
+from .conftest import HAM, SPAM, TOXIC
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# One-character and short words (fewer characters than n), unicode, combining marks,
+# a lone surrogate and characters in no vocabulary term.
+WORDS = ["a", "ab", "abc", "abcd", "abcde", "idiot", "_url_", "dom_pills_rx_shop", "é",
+         "e\u0301", "这是一个普通的评论，关于天气。", "🎉", "😀a", "ΟΔΟΣ", "οδός", "x" * 40, "f4ck",
+         "v1agra!!!", "\ud800x", "\U0001fae8\U0001fae8", "q"]
+CORPUS = HAM + SPAM + TOXIC
+
+
+def _words() -> list[str]:
+    texts = CORPUS + [obfuscate(t) for t in CORPUS]
+    found = [w for t in texts for w in (t + " " + normalize(t)).split()]
+    return list(dict.fromkeys(WORDS + found))
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 3), (2, 5), (3, 5), (5, 5), (2, 8)])
+def test_char_wb_ngrams_match_scikit_learn(ngram_range):
+    analyse = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range,
+                              lowercase=False).build_analyzer()
+    for word in _words():
+        assert char_wb_ngrams(word, *ngram_range) == analyse(word), word
+
+
+def _vocabulary(ngram_range):
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range, lowercase=False
+                           ).fit(CORPUS).vocabulary_
+
+
+def _expected(vocabulary, ngram_range, word):
+    analyse = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range,
+                              lowercase=False).build_analyzer()
+    return [vocabulary[g] for g in analyse(word) if g in vocabulary]
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 3), (2, 5), (3, 5), (4, 6)])
+def test_many_words_at_once_equal_one_at_a_time(ngram_range):
+    vocabulary = _vocabulary(ngram_range)
+    ids = CharNgramIds(vocabulary, ngram_range)
+    assert ids.packed
+    words = _words()
+    assert len(words) > 10 * char_ngrams._MANY  # the numpy path, not the dict
+    many = ids.many(words)
+    for word, found in zip(words, many, strict=True):
+        expected = _expected(vocabulary, ngram_range, word)
+        assert list(memoryview(found).cast(char_ngrams.ID_TYPE)) == expected, word
+        assert ids.one(word) == found, word
+
+
+def test_default_model_words_at_once_equal_one_at_a_time():
+    vectoriser = load_model(ROOT / "models").model.features_.transformer_list[1][1]
+    ids = CharNgramIds(vectoriser.vocabulary_, vectoriser.ngram_range)
+    words = _words()
+    assert ids.many(words) == [ids.one(w) for w in words]
+    assert ids.many(words[:3]) == [ids.one(w) for w in words[:3]]  # few: through the dict
+
+
+def test_an_alphabet_too_large_to_pack_goes_through_the_dict():
+    # 5,000 characters need 13 bits each: a 5-gram would need 65.
+    vocabulary = {chr(0x4e00 + i) * 2: i for i in range(5000)}
+    ids = CharNgramIds(vocabulary, (2, 5))
+    assert not ids.packed
+    words = [chr(0x4e00 + i) * 2 for i in range(0, 5000, 100)]
+    assert ids.many(words) == [ids.one(w) for w in words]
+    assert list(memoryview(ids.many(words)[1]).cast("i")) == [100]
