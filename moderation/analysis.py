@@ -13,7 +13,7 @@ import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, repeat
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from sklearn.pipeline import FeatureUnion
 
 from .fastpath import inverse_vocabulary
 from .model import ModerationModel
+from .word_ngrams import WordNgramIds
 
 __all__ = ["Analysis", "Block", "analyse", "raw_scores", "scores_from_analysis", "units",
            "word_ngrams"]
@@ -64,7 +65,7 @@ class Block:
     local: NDArray[np.integer[Any]]  # vocabulary index per occurrence
     first: NDArray[np.int64]  # first word (unit) the occurrence lies in
     last: NDArray[np.int64]  # last word it lies in (a word bigram can span two)
-    grams: list[str] | None  # the n-gram per occurrence (words); None for characters
+    gram: Callable[[int], str] | None  # an occurrence's n-gram (words); None for characters
     terms: list[str] | None  # the n-gram of each vocabulary id (characters)
     bounds: list[int] | None  # word u has occurrences [bounds[u], bounds[u + 1]) (characters)
     distinct: NDArray[np.integer[Any]] = field(init=False)  # sorted distinct ids
@@ -82,7 +83,7 @@ class Block:
         lies in one word (then ``first`` says which)."""
         if "_pairs" not in self.__dict__:
             self._pairs = None
-            if self.grams is None:  # character n-grams never leave their word
+            if self.gram is None:  # character n-grams never leave their word
                 return None
             width = self.last - self.first + 1
             if len(width) and width.max() > 1:
@@ -144,7 +145,45 @@ def _word_block(vec: TfidfVectorizer, offset: int, text: str, starts: list[int])
                                     strict=True) if found[0] is not None]
     ids, firsts, lasts, kept = zip(*known, strict=True) if known else ((), (), (), ())
     return Block(vec, offset, np.array(ids, dtype=np.int64), np.array(firsts, dtype=np.int64),
-                 np.array(lasts, dtype=np.int64), list(kept), None, None)
+                 np.array(lasts, dtype=np.int64), list(kept).__getitem__, None, None)
+
+
+def _coded_word_block(finder: WordNgramIds, vec: TfidfVectorizer, offset: int, text: str,
+                      starts: list[int]) -> Block:
+    """:func:`_word_block` through the compiled scorer's token numbers: each token is
+    looked up once and a bigram is found as a pair of numbers, not a new string."""
+    tokens = list(re.finditer(vec.token_pattern, text))  # what the vectoriser's tokenizer finds
+    words = [t.group() for t in tokens]
+    unit = np.searchsorted(np.array(starts, dtype=np.int64),
+                           np.fromiter((t.start() for t in tokens), np.int64, len(tokens)),
+                           side="right") - 1
+    number = np.fromiter(map(finder.tokens.get, words, repeat(0)), np.int64, len(words))
+    position = np.arange(len(words), dtype=np.int64)
+    ids, at, size = [], [], []  # unigrams, then bigrams: the analyser's order
+    if finder.unigrams:
+        ids.append(finder.unigram[number])
+        at.append(position)
+        size.append(np.ones(len(words), dtype=np.int64))
+    if finder.bigrams and len(words) > 1:
+        ids.append(finder.pairs.find(number[:-1] * finder.base + number[1:]))
+        at.append(position[:-1])
+        size.append(np.full(len(words) - 1, 2, dtype=np.int64))
+    local, at_, size_ = (np.concatenate(a) if a else np.zeros(0, dtype=np.int64)
+                         for a in (ids, at, size))
+    keep = np.flatnonzero(local >= 0)
+    local, at_, size_ = local[keep], at_[keep], size_[keep]
+    token, length = at_.tolist(), size_.tolist()
+    return Block(vec, offset, local, unit[at_], unit[at_ + size_ - 1],
+                 lambda i: " ".join(words[token[i]:token[i] + length[i]]), None, None)
+
+
+def _word_finder(model: ModerationModel, position: int, vec: TfidfVectorizer
+                 ) -> WordNgramIds | None:
+    """The compiled scorer's word n-gram finder for this vectoriser, if it has one."""
+    scorer = model.scorer()
+    if scorer is None or scorer.blocks[position].vocabulary is not vec.vocabulary_:
+        return None
+    return scorer.blocks[position].word_ngrams
 
 
 def analyse(model: ModerationModel, text: str) -> Analysis:
@@ -157,7 +196,9 @@ def analyse(model: ModerationModel, text: str) -> Analysis:
             ids_of, terms = _char_ids(model, position, vec)
             blocks.append(_char_block(ids_of, terms, vec, offset, text))
         else:
-            blocks.append(_word_block(vec, offset, text, starts))
+            finder = _word_finder(model, position, vec)
+            blocks.append(_word_block(vec, offset, text, starts) if finder is None
+                          else _coded_word_block(finder, vec, offset, text, starts))
         offset += len(vec.vocabulary_)
     return Analysis(text, spans, blocks)
 

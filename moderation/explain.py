@@ -113,7 +113,7 @@ def _word_grams(blocks: list[Block], members: list[int], column: int
     summed: dict[str, float] = {}
     for block in blocks:
         shares = block.share[:, column]
-        if block.grams is None:  # character n-grams, stored word after word
+        if block.gram is None:  # character n-grams, stored word after word
             assert block.terms is not None and block.bounds is not None
             terms = block.terms
             for u in members:
@@ -126,7 +126,7 @@ def _word_grams(blocks: list[Block], members: list[int], column: int
         for u in members:
             hit, widths = block.in_word(u)
             for i, share, width in zip(hit, shares[hit].tolist(), widths, strict=True):
-                gram = block.grams[i]
+                gram = block.gram(i)
                 summed[gram] = summed.get(gram, 0.0) + share / width
     # reverse=True keeps equal weights in first-seen order, as a stable sort does
     top = sorted(summed.items(), key=itemgetter(1), reverse=True)[:_NGRAMS_PER_WORD]
