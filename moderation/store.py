@@ -40,7 +40,7 @@ from .errors import ConfigError
 __all__ = ["open_engine", "migrate", "save_decision", "get_decision", "stored_values", "utcnow",
            "metadata", "comments", "schema_migrations", "policy_marks", "author_history",
            "decision_history", "rescore_runs", "rescore_partitions", "rescore_results",
-           "MIGRATIONS", "DECISIONS"]
+           "MIGRATIONS", "DECISIONS", "DECISION_COLUMNS"]
 
 metadata = MetaData()
 schema_migrations = Table(
@@ -132,6 +132,8 @@ rescore_results = Table(
     Column("scored_at", DateTime, nullable=False),
 )
 DECISIONS = ("accept", "flag", "reject")
+# What stored_values fills, in ``comments`` and ``rescore_results`` alike, in this order.
+DECISION_COLUMNS = ("decision", "scores", "reasons", "checks", "model_version", "policy_version")
 
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = []
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from moderation.comment import parse_comment
 from moderation.errors import ConfigError
 from moderation.rescore import OwnSource, Selection, rescore_database
-from moderation.store import decision_history, migrate, open_engine, rescore_runs
+from moderation.store import decision_history, migrate, open_engine, rescore_runs, utcnow
 
 from .rescore_helpers import seed, stored
 
@@ -39,6 +39,8 @@ def test_rescore_updates_decisions_and_appends_history(engine, moderator):
     assert all(h["old_decision"] == "accept" and h["old_model_version"] == "old-model"
                and h["model_version"] == "tiny-1" for h in history)
     assert [h["new_decision"] for h in history] == [after[i]["decision"] for i in ids]
+    assert all(dt.timedelta(0) <= utcnow() - h["changed_at"] < dt.timedelta(minutes=5)
+               for h in history)
     assert report.rows == report.total == 14
     assert report.matrix["accept"]["reject"] == sum(
         r["decision"] == "reject" for r in after.values()) > 0

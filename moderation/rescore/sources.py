@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,13 +37,23 @@ from sqlalchemy.sql import Select
 from ..comment import FIELDS
 from ..errors import ConfigError
 from ..policy import SUBMISSION_CHECKS, Check
-from ..store import DECISIONS, comments, rescore_results, utcnow
+from ..store import DECISION_COLUMNS, DECISIONS, comments, rescore_results, utcnow
+from .bulk import driver_value, executemany
 
 __all__ = ["Selection", "StoredRow", "Source", "OwnSource", "ForeignSource", "recorded_checks"]
 
 # Request fields the comments table keeps; the site and the form's timestamps are
 # not stored, so stored comments are re-scored under the top-level policy.
 _STORED_FIELDS = tuple(f for f in FIELDS if f in comments.c)
+_decision_values = operator.itemgetter(*DECISION_COLUMNS)  # stored_values() -> a tuple
+_UPDATE_COMMENT = update(comments).where(comments.c.id == bindparam("b_id")).values(
+    {c: bindparam(c) for c in DECISION_COLUMNS})
+_RESULT_COLUMNS = ("source", "source_id", *DECISION_COLUMNS, "scored_at")
+_INSERT_RESULT = insert(rescore_results).values({c: bindparam(c) for c in _RESULT_COLUMNS})
+_UPDATE_RESULT = update(rescore_results).where(
+    rescore_results.c.source == bindparam("b_source"),
+    rescore_results.c.source_id == bindparam("b_id")).values(
+    {c: bindparam(c) for c in (*DECISION_COLUMNS, "scored_at")})
 
 
 @dataclass(frozen=True)
@@ -198,9 +209,9 @@ class OwnSource(Source):
 
     def write(self, conn: Connection, rows: Sequence[StoredRow],
               results: Sequence[Mapping[str, Any]]) -> None:
-        params = [{"b_id": row.id, **values} for row, values in zip(rows, results, strict=True)]
-        if params:
-            conn.execute(update(comments).where(comments.c.id == bindparam("b_id")), params)
+        executemany(conn, _UPDATE_COMMENT, (*DECISION_COLUMNS, "b_id"), [
+            (*_decision_values(values), row.id) for row, values in zip(rows, results,
+                                                                        strict=True)])
 
 
 @dataclass
@@ -285,17 +296,14 @@ class ForeignSource(Source):
 
     def write(self, conn: Connection, rows: Sequence[StoredRow],
               results: Sequence[Mapping[str, Any]]) -> None:
-        now = utcnow()
+        now = driver_value(conn, rescore_results.c.scored_at, utcnow())
         new, seen = [], []
         for row, result in zip(rows, results, strict=True):
-            values = {**result, "scored_at": now}
+            values = _decision_values(result)
             if row.old is None:
-                new.append({"source": self.table, "source_id": row.key, **values})
+                new.append((self.table, row.key, *values, now))
             else:
-                seen.append({"b_id": row.key, **values})
-        if new:
-            conn.execute(insert(rescore_results), new)
-        if seen:
-            conn.execute(update(rescore_results).where(
-                rescore_results.c.source == self.table,
-                rescore_results.c.source_id == bindparam("b_id")), seen)
+                seen.append((*values, now, self.table, row.key))
+        executemany(conn, _INSERT_RESULT, _RESULT_COLUMNS, new)
+        executemany(conn, _UPDATE_RESULT, (*DECISION_COLUMNS, "scored_at", "b_source", "b_id"),
+                    seen)
