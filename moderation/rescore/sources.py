@@ -168,7 +168,7 @@ class Source:
             query = query.where(id_col > after)
         if upto is not None:
             query = query.where(id_col <= upto)
-        return [self._row(r) for r in conn.execute(query.order_by(id_col).limit(limit))]
+        return [self._row(r) for r in conn.execute(query.order_by(id_col).limit(limit)).all()]
 
     def _row(self, row: Row[Any]) -> StoredRow:
         raise NotImplementedError
