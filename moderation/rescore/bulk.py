@@ -36,7 +36,7 @@ def executemany(conn: Connection, statement: UpdateBase, names: Sequence[str],
     else:
         at = [names.index(name) for name in order]
         params = [tuple(row[i] for i in at) for row in rows]
-    conn.exec_driver_sql(compiled.string, params)  # type: ignore[arg-type]
+    conn.exec_driver_sql(compiled.string, params)
 
 
 def driver_value(conn: Connection, column: Column[Any], value: Any) -> Any:
