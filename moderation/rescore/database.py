@@ -41,6 +41,9 @@ _HISTORY_COLUMNS = ("run_id", "source", "comment_id", "old_decision", "new_decis
                     "policy_version", "changed_at")  # the table's order: no reordering
 _INSERT_HISTORY = insert(decision_history).values({c: bindparam(c) for c in _HISTORY_COLUMNS})
 _NEVER = {"decision": None, "model_version": None, "policy_version": None}
+# Built once: SQLAlchemy then finds it compiled, instead of keying a new statement per chunk.
+_ADVANCE = update(rescore_runs).where(rescore_runs.c.id == bindparam("b_run")).values(
+    cursor=bindparam("cursor"), rows_done=rescore_runs.c.rows_done + bindparam("rows"))
 
 
 @dataclass
@@ -198,9 +201,8 @@ def rescore_database(engine: Engine, moderator: Moderator, source: Source,
             if not dry_run:
                 with writer.begin():
                     commit_chunk(writer, source, run.id, rows, results)
-                    writer.execute(update(rescore_runs).where(rescore_runs.c.id == run.id)
-                                   .values(cursor=json.dumps(rows[-1].id),
-                                           rows_done=rescore_runs.c.rows_done + len(rows)))
+                    writer.execute(_ADVANCE, {"b_run": run.id, "cursor": json.dumps(rows[-1].id),
+                                              "rows": len(rows)})
             report.rows += len(rows)
             progress(len(rows))
         if not dry_run:
