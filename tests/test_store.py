@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.errors import ConfigError
 from moderation.store import (
+    DECISION_COLUMNS,
     MIGRATIONS,
     comments,
     get_decision,
@@ -13,6 +14,7 @@ from moderation.store import (
     open_engine,
     save_decision,
     schema_migrations,
+    stored_values,
 )
 
 RESULT = {"decision": "flag", "scores": {"spam": 0.7}, "reasons": [{"code": "model.spam"}],
@@ -50,6 +52,11 @@ def test_save_and_read_back(engine):
     assert get_decision(engine, "missing") is None
     save_decision(engine, "uni", comment, {**RESULT, "checks": UNICODE_CHECKS})
     assert get_decision(engine, "uni")["checks"] == UNICODE_CHECKS
+
+
+def test_decision_columns_are_what_stored_values_fills():
+    # re-scoring writes exactly these columns, in this order, from stored_values()
+    assert tuple(stored_values(RESULT)) == DECISION_COLUMNS
 
 
 def test_a_failed_write_leaves_no_row(engine):
