@@ -150,7 +150,7 @@ def _run_database(moderator: Any, options: dict[str, Any], progress: _Progress) 
 @click.option("--author-column", help="Its author name column (with --table).")
 @click.option("--email-column", help="Its author e-mail column (with --table).")
 @click.option("--date-column", help="Its date column, for --since (with --table).")
-@click.option("--batch-size", default=512, show_default=True, type=click.IntRange(1, 100_000),
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000),
               help="Comments scored per model call and committed per transaction.")
 @click.option("--workers", default=os.cpu_count() or 1, show_default="CPU count",
               type=click.IntRange(1, 256), help="Scoring processes on this machine.")

@@ -1,14 +1,17 @@
 """Re-scoring stored comments, on SQLite, PostgreSQL and MariaDB."""
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import func, select
 
+from moderation.checks import Check
 from moderation.comment import parse_comment
 from moderation.errors import ConfigError
 from moderation.rescore import OwnSource, Selection, rescore_database
-from moderation.store import decision_history, migrate, open_engine, rescore_runs
+from moderation.rescore.sources import recorded_checks
+from moderation.store import decision_history, migrate, open_engine, rescore_runs, utcnow
 
 from .rescore_helpers import seed, stored
 
@@ -39,6 +42,8 @@ def test_rescore_updates_decisions_and_appends_history(engine, moderator):
     assert all(h["old_decision"] == "accept" and h["old_model_version"] == "old-model"
                and h["model_version"] == "tiny-1" for h in history)
     assert [h["new_decision"] for h in history] == [after[i]["decision"] for i in ids]
+    assert all(dt.timedelta(0) <= utcnow() - h["changed_at"] < dt.timedelta(minutes=5)
+               for h in history)
     assert report.rows == report.total == 14
     assert report.matrix["accept"]["reject"] == sum(
         r["decision"] == "reject" for r in after.values()) > 0
@@ -113,6 +118,26 @@ def test_submission_checks_keep_their_recorded_outcome(engine, moderator, rechec
         assert row["decision"] == "reject" and row["reasons"] == [HONEYPOT_REASON]
         assert names.count("honeypot") == 1 and HONEYPOT in row["checks"]
     assert names.count("length") == 1 and "old" not in str(row["checks"])
+
+
+TRUSTED = {"name": "trust", "passed": True, "action": "accept", "detail": "known author"}
+
+
+@pytest.mark.parametrize(("old", "expected"), [
+    (None, []),
+    ({"checks": "[{oops", "reasons": "[]"}, []),  # unreadable: nothing carried
+    ({"checks": json.dumps([HONEYPOT]), "reasons": "[{oops"}, []),
+    ({"checks": json.dumps([HONEYPOT, {"name": "length", "passed": False}]),
+      "reasons": json.dumps([{**HONEYPOT_REASON, "code": "site.trap"}])},
+     [Check("honeypot", False, "reject", HONEYPOT["detail"], "site.trap")]),
+    ({"checks": json.dumps([HONEYPOT]), "reasons": "[]"},
+     [Check("honeypot", False, "reject", HONEYPOT["detail"], "policy.honeypot")]),
+    # passed checks need no code, so unreadable reasons do not matter to them
+    ({"checks": json.dumps([TRUSTED]), "reasons": "[{oops"},
+     [Check("trust", True, "accept", "known author", "")]),
+])
+def test_recorded_checks(old, expected):
+    assert recorded_checks(old) == expected
 
 
 def test_parallel_workers_give_the_same_rows(tmp_path, moderator):

@@ -21,7 +21,7 @@ from sqlalchemy import (
 
 from moderation.errors import ConfigError
 from moderation.rescore import ForeignSource, Selection, rescore_database
-from moderation.store import decision_history, open_engine, rescore_results
+from moderation.store import decision_history, open_engine, rescore_results, utcnow
 
 from .rescore_helpers import TEXTS
 
@@ -122,7 +122,20 @@ def test_django_shaped_table_on_every_backend(database_url, moderator):
     dry = rescore_database(engine, moderator, source, Selection(), dry_run=True, batch_size=4)
     report = rescore_database(engine, moderator, source, Selection(), batch_size=4)
     assert dry.matrix == report.matrix and report.total == 9
-    assert sorted(_results(engine), key=int) == [str(10 * (i + 1)) for i in range(9)]
+    first = _results(engine)
+    assert sorted(first, key=int) == [str(10 * (i + 1)) for i in range(9)]
+
+    # a second pass updates the stored results (the first inserted them)
+    again = rescore_database(engine, moderator, source, Selection(), batch_size=4)
+    second = _results(engine)
+    assert again.total == 9 and sum(again.matrix["none"].values()) == 0
+    assert {k: r["decision"] for k, r in second.items()} == {
+        k: r["decision"] for k, r in first.items()}
+    assert all(first[k]["scored_at"] <= second[k]["scored_at"] <= utcnow() for k in first)
+    with engine.connect() as conn:
+        changed = conn.execute(select(decision_history.c.changed_at)).scalars().all()
+    assert len(changed) == 18
+    assert all(dt.timedelta(0) <= utcnow() - t < dt.timedelta(minutes=5) for t in changed)
     engine.dispose()
 
 

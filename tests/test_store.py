@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.errors import ConfigError
 from moderation.store import (
+    DECISION_COLUMNS,
     MIGRATIONS,
     comments,
     get_decision,
@@ -13,10 +14,14 @@ from moderation.store import (
     open_engine,
     save_decision,
     schema_migrations,
+    stored_values,
 )
 
 RESULT = {"decision": "flag", "scores": {"spam": 0.7}, "reasons": [{"code": "model.spam"}],
           "checks": [], "model_version": "m1", "policy_version": "p1"}
+# The JSON columns hold raw UTF-8 (not \u escapes): astral characters need utf8mb4 on MariaDB.
+UNICODE_CHECKS = [{"name": "block_words", "passed": False, "action": "reject",
+                   "detail": "found «дурак» 🤬"}]
 
 
 def test_migrations_apply_once_and_are_recorded(database_url):
@@ -45,6 +50,13 @@ def test_save_and_read_back(engine):
     assert row["scores"] == {"spam": 0.7} and row["reasons"] == [{"code": "model.spam"}]
     assert row["post_id"] == "7" and row["created_at"] is not None
     assert get_decision(engine, "missing") is None
+    save_decision(engine, "uni", comment, {**RESULT, "checks": UNICODE_CHECKS})
+    assert get_decision(engine, "uni")["checks"] == UNICODE_CHECKS
+
+
+def test_decision_columns_are_what_stored_values_fills():
+    # re-scoring writes exactly these columns, in this order, from stored_values()
+    assert tuple(stored_values(RESULT)) == DECISION_COLUMNS
 
 
 def test_a_failed_write_leaves_no_row(engine):

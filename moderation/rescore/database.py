@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ..moderator import Moderator
@@ -27,6 +27,7 @@ from ..store import (
     stored_values,
     utcnow,
 )
+from .bulk import driver_value, executemany
 from .pool import score_batches
 from .sources import Selection, Source, StoredRow, recorded_checks
 
@@ -35,6 +36,14 @@ __all__ = ["Run", "RunReport", "rescore_database", "start_run", "commit_chunk", 
 
 OLD_STATES = ("none", *DECISIONS)  # "none": never scored before (foreign tables)
 EXAMPLES_PER_CELL = 3
+_HISTORY_COLUMNS = ("run_id", "source", "comment_id", "old_decision", "new_decision",
+                    "old_model_version", "old_policy_version", "model_version",
+                    "policy_version", "changed_at")  # the table's order: no reordering
+_INSERT_HISTORY = insert(decision_history).values({c: bindparam(c) for c in _HISTORY_COLUMNS})
+_NEVER = {"decision": None, "model_version": None, "policy_version": None}
+# Built once: SQLAlchemy then finds it compiled, instead of keying a new statement per chunk.
+_ADVANCE = update(rescore_runs).where(rescore_runs.c.id == bindparam("b_run")).values(
+    cursor=bindparam("cursor"), rows_done=rescore_runs.c.rows_done + bindparam("rows"))
 
 
 @dataclass
@@ -144,15 +153,14 @@ def commit_chunk(conn: Connection, source: Source, run_id: str, rows: Sequence[S
     """New decisions and their history rows (inside the caller's transaction); ``results``
     are in :func:`~moderation.store.stored_values` form."""
     source.write(conn, rows, results)
-    now = utcnow()
-    conn.execute(insert(decision_history), [{
-        "run_id": run_id, "source": source.name, "comment_id": row.key,
-        "old_decision": row.old["decision"] if row.old else None,
-        "old_model_version": row.old["model_version"] if row.old else None,
-        "old_policy_version": row.old["policy_version"] if row.old else None,
-        "new_decision": result["decision"], "model_version": result["model_version"],
-        "policy_version": result["policy_version"], "changed_at": now,
-    } for row, result in zip(rows, results, strict=True)])
+    now = driver_value(conn, decision_history.c.changed_at, utcnow())
+    history = []
+    for row, result in zip(rows, results, strict=True):
+        old = row.old or _NEVER
+        history.append((run_id, source.name, row.key, old["decision"], result["decision"],
+                        old["model_version"], old["policy_version"], result["model_version"],
+                        result["policy_version"], now))
+    executemany(conn, _INSERT_HISTORY, _HISTORY_COLUMNS, history)
 
 
 def history_matrix(conn: Connection, run_id: str, report: RunReport) -> None:
@@ -193,9 +201,8 @@ def rescore_database(engine: Engine, moderator: Moderator, source: Source,
             if not dry_run:
                 with writer.begin():
                     commit_chunk(writer, source, run.id, rows, results)
-                    writer.execute(update(rescore_runs).where(rescore_runs.c.id == run.id)
-                                   .values(cursor=json.dumps(rows[-1].id),
-                                           rows_done=rescore_runs.c.rows_done + len(rows)))
+                    writer.execute(_ADVANCE, {"b_run": run.id, "cursor": json.dumps(rows[-1].id),
+                                              "rows": len(rows)})
             report.rows += len(rows)
             progress(len(rows))
         if not dry_run:

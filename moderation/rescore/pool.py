@@ -55,21 +55,25 @@ def score_batches(moderator: Moderator, jobs: Iterable[Job[T]], workers: int = 1
     worker that scored it.
     """
     jobs = iter(jobs)
+    # The loaded model is a large heap that no cycle collection here can free: out
+    # of the collector's sight, a full collection costs milliseconds, not a tenth of a
+    # second. Forked workers inherit that, which also keeps the collector's bookkeeping
+    # writes off the pages they share with this process (they would be copied).
+    gc.freeze()
+    try:
+        yield from _batches(moderator, jobs, workers, finish)
+    finally:
+        gc.unfreeze()
+
+
+def _batches(moderator: Moderator, jobs: Iterator[Job[T]], workers: int,
+             finish: Finish | None) -> Iterator[tuple[T, list[Any]]]:
     head = list(itertools.islice(jobs, 2))
     if workers <= 1 or len(head) < 2:  # one batch is not worth starting processes for
         for tag, comments, recorded in itertools.chain(head, jobs):
             yield tag, _score(comments, recorded, finish, moderator)
         return
-    context = _context()
-    if context.get_start_method() == "fork":
-        # Keep the collector in the workers off the inherited model's objects: its
-        # bookkeeping writes would copy the shared pages into every worker.
-        gc.freeze()
-    try:
-        pool = context.Pool(workers, initializer=_init, initargs=(moderator,))
-    finally:
-        gc.unfreeze()
-    with pool:
+    with _context().Pool(workers, initializer=_init, initargs=(moderator,)) as pool:
         pending: deque[tuple[T, Any]] = deque()
         for tag, comments, recorded in itertools.chain(head, jobs):
             pending.append((tag, pool.apply_async(_score, (comments, recorded, finish))))
