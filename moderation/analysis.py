@@ -114,14 +114,21 @@ class Analysis:
     blocks: list[Block]
 
 
+def _compiled(model: ModerationModel, position: int, vec: TfidfVectorizer) -> Any:
+    """The compiled scorer's block for this vectoriser, if it has one."""
+    scorer = model.scorer()
+    if scorer is None or scorer.blocks[position].vocabulary is not vec.vocabulary_:
+        return None
+    return scorer.blocks[position]
+
+
 def _char_ids(model: ModerationModel, position: int, vec: TfidfVectorizer
               ) -> tuple[Callable[[str], bytes], list[str]]:
     """The vocabulary ids of one word's character n-grams as int32 bytes (the compiled
     scorer's remembered ones when it has them) and the n-gram of each id."""
-    scorer = model.scorer()
-    if (scorer is not None and scorer.blocks[position].vocabulary is vec.vocabulary_
-            and scorer.blocks[position].per_word):
-        return scorer.blocks[position].word_bytes, scorer.blocks[position].terms
+    compiled = _compiled(model, position, vec)
+    if compiled is not None and compiled.per_word:
+        return compiled.word_bytes, compiled.terms
     analyse_word, vocabulary = vec.build_analyzer(), vec.vocabulary_
     return (lambda word: np.array([i for i in map(vocabulary.get, analyse_word(word))
                                    if i is not None], dtype=np.int32).tobytes(),
@@ -180,10 +187,8 @@ def _coded_word_block(finder: WordNgramIds, vec: TfidfVectorizer, offset: int, t
 def _word_finder(model: ModerationModel, position: int, vec: TfidfVectorizer
                  ) -> WordNgramIds | None:
     """The compiled scorer's word n-gram finder for this vectoriser, if it has one."""
-    scorer = model.scorer()
-    if scorer is None or scorer.blocks[position].vocabulary is not vec.vocabulary_:
-        return None
-    return scorer.blocks[position].word_ngrams
+    compiled = _compiled(model, position, vec)
+    return None if compiled is None else compiled.word_ngrams
 
 
 def analyse(model: ModerationModel, text: str) -> Analysis:

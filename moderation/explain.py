@@ -3,7 +3,8 @@
 A category's linear score is a sum over the comment's n-grams of
 ``tfidf value x weight``. Each n-gram occurrence's share of that sum is
 credited to the word (whitespace token) it lies in, and that word is mapped
-back to the characters the commenter actually typed with
+back to the characters the commenter actually typed: directly when normalisation
+only lower-cased and folded white space, otherwise with
 :func:`~moderation.normalize.normalize_with_offsets`.
 
 Every category is explained from one pass over the text: the occurrences and
@@ -168,11 +169,9 @@ def _spans(original: str, spans: list[tuple[int, int]]) -> dict[tuple[int, int],
     "_url_ dom_...")."""
     merged: dict[tuple[int, int], list[int]] = defaultdict(list)
     for u, (a, b) in enumerate(spans):
-        if not (a < b and _word_char(original[a]) and _word_char(original[b - 1])):
-            a, b = _trim(original, a, b)
-            if a >= b:
-                continue
-        merged[(a, b)].append(u)
+        a, b = _trim(original, a, b)
+        if a < b:
+            merged[(a, b)].append(u)
     return merged
 
 

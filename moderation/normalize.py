@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .rewrite import Rewrite as _Buffer
+from .rewrite import Rewrite
 
 __all__ = ["Normalized", "normalize", "normalize_with_offsets", "fold_line_endings", "count_links",
            "link_hosts"]
@@ -106,7 +106,7 @@ class Normalized:
         return self.starts[start], self.ends[end - 1]
 
 
-def _nfkc(buf: _Buffer) -> None:
+def _nfkc(buf: Rewrite) -> None:
     # Normalise one base character with its combining marks at a time, so
     # that every output character can be traced to its cluster.
     if unicodedata.is_normalized("NFKC", buf.text):
@@ -115,14 +115,14 @@ def _nfkc(buf: _Buffer) -> None:
                        re.S), lambda m: unicodedata.normalize("NFKC", m.group()))
 
 
-def _lower(buf: _Buffer) -> None:
+def _lower(buf: Rewrite) -> None:
     lowered = buf.text.lower()
     if len(lowered) != len(buf.text):  # e.g. "İ" lowers to two characters
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in buf.text)
     buf.text = lowered
 
 
-def _fold_homoglyphs(buf: _Buffer) -> None:
+def _fold_homoglyphs(buf: Rewrite) -> None:
     if not buf.exact and buf.text.isascii():
         return  # every look-alike is outside ASCII
     if buf.text.translate(_HOMOGLYPH_TABLE) == buf.text:
@@ -190,8 +190,8 @@ def _maybe_url(text: str) -> bool:
     return "://" in text or "www." in text or _TLD_HINT.search(text) is not None
 
 
-def _clean(text: str, track: bool, exact: bool = False) -> _Buffer:
-    buf = _Buffer(text, track, exact)
+def _clean(text: str, track: bool, exact: bool = False) -> Rewrite:
+    buf = Rewrite(text, track, exact)
     _nfkc(buf)
     buf.sub(_INVISIBLE, "", _maybe_invisible)
     _lower(buf)
@@ -201,7 +201,7 @@ def _clean(text: str, track: bool, exact: bool = False) -> _Buffer:
     return buf
 
 
-def _run(text: str, track: bool, exact: bool = False) -> _Buffer:
+def _run(text: str, track: bool, exact: bool = False) -> Rewrite:
     buf = _clean(text, track, exact)
     buf.sub(_URL, _placeholder_url, _maybe_url)
     if _DIGIT.search(buf.text):
