@@ -111,15 +111,10 @@ class _Block:
             self._terms = inverse_vocabulary(self.vocabulary)
         return self._terms
 
-    def word_ids(self, word: str) -> list[int]:
-        """Vocabulary ids of the n-grams of one whitespace-free ``word`` (remembered).
-
-        Only for a ``per_word`` block; the explanations use it too.
-        """
-        return array(ID_TYPE, self.word_bytes(word)).tolist()
-
     def word_bytes(self, word: str) -> bytes:
-        """:meth:`word_ids` as int32 bytes, as remembered: a text's are joined in C."""
+        """Vocabulary ids of the n-grams of one whitespace-free ``word``, as int32 bytes
+        (remembered; a text's are joined in C). Only for a ``per_word`` block; a live
+        comment's analysis uses it too."""
         found = self._recent.get(word)
         if found is None:
             found = self._older.get(word)

@@ -2,6 +2,7 @@
 
 import logging
 import pickle
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -126,11 +127,12 @@ def test_word_cache_keeps_the_words_in_use(default_model, monkeypatch):
     m = default_model
     char = compile_scorer(m.features_, m.coef_, m.intercept_).blocks[1]
     for word in ("alpha", "beta", "gamma", "alpha", "delta"):
-        char.word_ids(word)
+        char.word_bytes(word)
     # "alpha" was used again after the first turn-over, "beta" was not.
     assert list(char._older) == ["gamma", "alpha"] and list(char._recent) == ["delta"]
     analyse, vocabulary = m.features_.transformer_list[1][1].build_analyzer(), char.vocabulary
-    assert char.word_ids("beta") == [vocabulary[g] for g in analyse("beta") if g in vocabulary]
+    assert array("i", char.word_bytes("beta")).tolist() == [
+        vocabulary[g] for g in analyse("beta") if g in vocabulary]
 
 
 def _fitted_union(*parts, **kwargs):
