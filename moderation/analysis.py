@@ -13,7 +13,7 @@ import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import accumulate, repeat
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -56,6 +56,27 @@ def word_ngrams(vec: TfidfVectorizer, text: str, starts: list[int]
     return grams, first, last
 
 
+def _distinct(values: NDArray[np.integer[Any]]) -> tuple[NDArray[np.integer[Any]],
+                                                        NDArray[np.int64], NDArray[np.int64]]:
+    """``np.unique(values, return_inverse=True, return_counts=True)`` in fewer numpy calls
+    (they cost more than the sorting for one comment's few hundred values)."""
+    n = len(values)
+    if not n:
+        return values[:0], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = np.argsort(values)
+    ordered = values[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    counts = np.empty(len(starts), dtype=np.int64)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1] = n - starts[-1]
+    where = np.empty(n, dtype=np.int64)
+    where[order] = np.cumsum(new) - 1
+    return ordered[starts], where, counts
+
+
 @dataclass
 class Block:
     """One vectoriser's known n-gram occurrences in a text."""
@@ -74,8 +95,7 @@ class Block:
     share: NDArray[np.float64] = field(init=False)  # (occurrences, categories); explain sets it
 
     def __post_init__(self) -> None:
-        self.distinct, self.where, self.counts = np.unique(
-            self.local, return_inverse=True, return_counts=True)
+        self.distinct, self.where, self.counts = _distinct(self.local)
 
     def pairs(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None:
         """Each (word, occurrence) with the occurrence lying in the word, and how many
@@ -107,11 +127,17 @@ class Block:
 
 @dataclass
 class Analysis:
-    """A normalised text, its whitespace words and each vectoriser's occurrences."""
+    """A normalised text, how many whitespace words it has and each vectoriser's
+    occurrences."""
 
     text: str
-    units: list[tuple[int, int]]
+    n_units: int
     blocks: list[Block]
+
+    @property
+    def units(self) -> list[tuple[int, int]]:
+        """The whitespace words' spans (found again: scoring needs only their number)."""
+        return units(self.text)
 
 
 def _compiled(model: ModerationModel, position: int, vec: TfidfVectorizer) -> Any:
@@ -155,33 +181,51 @@ def _word_block(vec: TfidfVectorizer, offset: int, text: str, starts: list[int])
                  np.array(lasts, dtype=np.int64), list(kept).__getitem__, None, None)
 
 
-def _coded_word_block(finder: WordNgramIds, vec: TfidfVectorizer, offset: int, text: str,
-                      starts: list[int]) -> Block:
+# scikit-learn's default token pattern, \b\w\w+\b, matches exactly the maximal runs of
+# two or more word characters; finding white space in the same scan numbers each
+# token's whitespace word without a search per token (the test pins the equivalence).
+_TOKEN_OR_SPACE = re.compile(r"\w{2,}|\s+")
+
+
+def _coded_word_block(finder: WordNgramIds, vec: TfidfVectorizer, offset: int, text: str
+                      ) -> Block:
     """:func:`_word_block` through the compiled scorer's token numbers: each token is
-    looked up once and a bigram is found as a pair of numbers, not a new string."""
-    tokens = list(re.finditer(vec.token_pattern, text))  # what the vectoriser's tokenizer finds
-    words = [t.group() for t in tokens]
-    unit = np.searchsorted(np.array(starts, dtype=np.int64),
-                           np.fromiter((t.start() for t in tokens), np.int64, len(tokens)),
-                           side="right") - 1
-    number = np.fromiter(map(finder.tokens.get, words, repeat(0)), np.int64, len(words))
-    position = np.arange(len(words), dtype=np.int64)
-    ids, at, size = [], [], []  # unigrams, then bigrams: the analyser's order
+    looked up once and a bigram is found as a pair of numbers, not a new string.
+
+    One comment has a few dozen tokens: plain lists cost less here than numpy's
+    per-call overhead, except for the search among the vocabulary's pairs."""
+    words: list[str] = []
+    unit: list[int] = []
+    u = -1 if text[:1].isspace() else 0
+    for item in _TOKEN_OR_SPACE.findall(text):
+        if item[0].isspace():
+            u += 1
+        else:
+            words.append(item)
+            unit.append(u)
+    get = finder.tokens.get
+    number = [get(w, 0) for w in words]
+    ids: list[int] = []
+    token: list[int] = []  # where each found n-gram starts; unigrams, then bigrams
     if finder.unigrams:
-        ids.append(finder.unigram[number])
-        at.append(position)
-        size.append(np.ones(len(words), dtype=np.int64))
-    if finder.bigrams and len(words) > 1:
-        ids.append(finder.pairs.find(number[:-1] * finder.base + number[1:]))
-        at.append(position[:-1])
-        size.append(np.full(len(words) - 1, 2, dtype=np.int64))
-    local, at_, size_ = (np.concatenate(a) if a else np.zeros(0, dtype=np.int64)
-                         for a in (ids, at, size))
-    keep = np.flatnonzero(local >= 0)
-    local, at_, size_ = local[keep], at_[keep], size_[keep]
-    token, length = at_.tolist(), size_.tolist()
-    return Block(vec, offset, local, unit[at_], unit[at_ + size_ - 1],
-                 lambda i: " ".join(words[token[i]:token[i] + length[i]]), None, None)
+        unigram = finder.unigram_ids
+        for k, n in enumerate(number):
+            if unigram[n] >= 0:
+                ids.append(unigram[n])
+                token.append(k)
+    unigrams = len(ids)
+    if finder.bigrams and len(number) > 1:
+        numbers = np.array(number, dtype=np.int64)
+        found = finder.pairs.find(numbers[:-1] * finder.base + numbers[1:])
+        known = np.flatnonzero(found >= 0)
+        ids += found[known].tolist()
+        token += known.tolist()
+    first = [unit[k] for k in token]
+    last = first[:unigrams] + [unit[k + 1] for k in token[unigrams:]]
+    return Block(vec, offset, np.array(ids, dtype=np.int64), np.array(first, dtype=np.int64),
+                 np.array(last, dtype=np.int64),
+                 lambda i: words[token[i]] if i < unigrams else " ".join(
+                     words[token[i]:token[i] + 2]), None, None)
 
 
 def _word_finder(model: ModerationModel, position: int, vec: TfidfVectorizer
@@ -193,8 +237,6 @@ def _word_finder(model: ModerationModel, position: int, vec: TfidfVectorizer
 
 def analyse(model: ModerationModel, text: str) -> Analysis:
     """Every known n-gram occurrence in normalised ``text``, with the words it lies in."""
-    spans = units(text)
-    starts = [a for a, _ in spans]
     blocks, offset = [], 0
     for position, (_name, vec) in enumerate(model.features_.transformer_list):
         if vec.analyzer == "char_wb":
@@ -202,10 +244,10 @@ def analyse(model: ModerationModel, text: str) -> Analysis:
             blocks.append(_char_block(ids_of, terms, vec, offset, text))
         else:
             finder = _word_finder(model, position, vec)
-            blocks.append(_word_block(vec, offset, text, starts) if finder is None
-                          else _coded_word_block(finder, vec, offset, text, starts))
+            blocks.append(_coded_word_block(finder, vec, offset, text) if finder is not None
+                          else _word_block(vec, offset, text, [a for a, _ in units(text)]))
         offset += len(vec.vocabulary_)
-    return Analysis(text, spans, blocks)
+    return Analysis(text, len(text.split()), blocks)
 
 
 def _plain_words(vec: TfidfVectorizer) -> bool:

@@ -65,6 +65,8 @@ class WordNgramIds:
         self.unigram = np.full(self.base, -1, dtype=np.int64)
         known = np.frombuffer(unigram, dtype=np.int64).reshape(-1, 2)
         self.unigram[known[:, 0]] = known[:, 1]
+        # The same as a list: one comment's few dozen tokens are looked up one by one.
+        self.unigram_ids: list[int] = self.unigram.tolist()
         self.pairs = CodeTable(np.frombuffer(first, dtype=np.int64) * self.base
                                + np.frombuffer(second, dtype=np.int64),
                                np.frombuffer(pair, dtype=np.int64))

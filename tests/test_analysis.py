@@ -76,9 +76,45 @@ def test_word_ngrams_by_token_numbers_are_the_analysers(loaded, text):
     vec, finder = model.features_.transformer_list[0][1], model.scorer().blocks[0].word_ngrams
     assert finder is not None
     starts = [a for a, _ in units(normalised)]
-    coded = _coded_word_block(finder, vec, 0, normalised, starts)
+    coded = _coded_word_block(finder, vec, 0, normalised)
     plain = _word_block(vec, 0, normalised, starts)
     for name in ("local", "first", "last"):
         assert getattr(coded, name).tolist() == getattr(plain, name).tolist()
     assert [coded.gram(i) for i in range(len(coded.local))] == [
         plain.gram(i) for i in range(len(plain.local))]
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "a", "ab", " ab  c d-ef\tgh\n", "x_y a1 é ça l'été 2024", "ab,cd;;ef  ", "  lead"])
+def test_token_or_space_scan_finds_the_default_token_patterns_tokens(text):
+    import re
+
+    from moderation.analysis import _TOKEN_OR_SPACE
+
+    tokens = [t for t in _TOKEN_OR_SPACE.findall(text) if not t[0].isspace()]
+    assert tokens == re.findall(r"(?u)\b\w\w+\b", text)
+
+
+def test_token_or_space_scan_on_random_text():
+    import random
+    import re
+
+    from moderation.analysis import _TOKEN_OR_SPACE
+
+    rng = random.Random(0)
+    alphabet = "ab_1é- \t\n.'ß\u00a0\u2003"
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+        tokens = [t for t in _TOKEN_OR_SPACE.findall(text) if not t[0].isspace()]
+        assert tokens == re.findall(r"(?u)\b\w\w+\b", text), repr(text)
+
+
+@pytest.mark.parametrize("values", [[], [7], [3, 1, 3, 3, 0, 1], list(range(50, 0, -1)) * 3])
+def test_distinct_is_numpys_unique(values):
+    from moderation.analysis import _distinct
+
+    array = np.array(values, dtype=np.int32)
+    expected = np.unique(array, return_inverse=True, return_counts=True)
+    found = _distinct(array)
+    assert [f.tolist() for f in found] == [e.tolist() for e in expected]
+    assert found[0].dtype == array.dtype
