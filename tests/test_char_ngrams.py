@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # a lone surrogate and characters in no vocabulary term.
 WORDS = ["a", "ab", "abc", "abcd", "abcde", "idiot", "_url_", "dom_pills_rx_shop", "é",
          "e\u0301", "这是一个普通的评论，关于天气。", "🎉", "😀a", "ΟΔΟΣ", "οδός", "x" * 40, "f4ck",
-         "v1agra!!!", "\ud800x", "\U0001fae8\U0001fae8", "q"]
+         "v1agra!!!", "\ud800x", "\U0001fae8\U0001fae8", "q", "ab" * 150, "é" * 129]
 CORPUS = HAM + SPAM + TOXIC
 
 
@@ -49,33 +49,59 @@ def _expected(vocabulary, ngram_range, word):
     return [vocabulary[g] for g in analyse(word) if g in vocabulary]
 
 
+def test_the_compiled_table_is_built():
+    # pip install compiles moderation/_charwb.c (gcc and the Python headers are needed);
+    # without it every look-up takes the slower Python paths.
+    assert char_ngrams.Table is not None
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["C table", "numpy and dict"])
 @pytest.mark.parametrize("ngram_range", [(1, 1), (1, 3), (2, 5), (3, 5), (4, 6)])
-def test_many_words_at_once_equal_one_at_a_time(ngram_range):
+def test_many_words_at_once_equal_one_at_a_time(ngram_range, compiled):
     vocabulary = _vocabulary(ngram_range)
-    ids = CharNgramIds(vocabulary, ngram_range)
-    assert ids.packed
+    ids = CharNgramIds(vocabulary, ngram_range, compiled=compiled)
+    assert ids.packed and (ids.compiled is not None) == compiled
     words = _words()
     assert len(words) > 10 * char_ngrams._MANY  # the numpy path, not the dict
     many = ids.many(words)
     for word, found in zip(words, many, strict=True):
         expected = _expected(vocabulary, ngram_range, word)
         assert list(memoryview(found).cast(char_ngrams.ID_TYPE)) == expected, word
-        assert ids.one(word) == found, word
+        assert ids.one(word) == found == ids.lookup(word), word
 
 
 def test_default_model_words_at_once_equal_one_at_a_time():
     vectoriser = load_model(ROOT / "models").model.features_.transformer_list[1][1]
-    ids = CharNgramIds(vectoriser.vocabulary_, vectoriser.ngram_range)
+    compiled = CharNgramIds(vectoriser.vocabulary_, vectoriser.ngram_range)
+    plain = CharNgramIds(vectoriser.vocabulary_, vectoriser.ngram_range, compiled=False)
+    assert compiled.compiled is not None and plain.compiled is None
     words = _words()
-    assert ids.many(words) == [ids.one(w) for w in words]
-    assert ids.many(words[:3]) == [ids.one(w) for w in words[:3]]  # few: through the dict
+    expected = [plain.lookup(w) for w in words]
+    assert plain.many(words) == expected
+    assert plain.many(words[:3]) == expected[:3]  # few: through the dict
+    assert compiled.many(words) == [compiled.one(w) for w in words] == expected
+
+
+def test_the_compiled_table_refuses_what_it_cannot_hold():
+    table = char_ngrams.Table
+    index = bytes(4 * 128)
+    with pytest.raises(ValueError, match="63 bits"):
+        table(index, 13, 2, 5, b"", b"")
+    with pytest.raises(ValueError, match="one length"):
+        table(index, 7, 2, 5, (1).to_bytes(8, "little"), b"")
+    with pytest.raises(ValueError, match="> 0"):
+        table(index, 7, 2, 5, bytes(8), bytes(8))
+    with pytest.raises(TypeError, match="str"):
+        table(index, 7, 2, 5, b"", b"").ids(b"abc")
+    with pytest.raises(RuntimeError, match="not called"):
+        table.__new__(table).ids("abc")
 
 
 def test_an_alphabet_too_large_to_pack_goes_through_the_dict():
     # 5,000 characters need 13 bits each: a 5-gram would need 65.
     vocabulary = {chr(0x4e00 + i) * 2: i for i in range(5000)}
     ids = CharNgramIds(vocabulary, (2, 5))
-    assert not ids.packed
+    assert not ids.packed and ids.compiled is None
     words = [chr(0x4e00 + i) * 2 for i in range(0, 5000, 100)]
     assert ids.many(words) == [ids.one(w) for w in words]
     assert list(memoryview(ids.many(words)[1]).cast("i")) == [100]
