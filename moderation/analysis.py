@@ -185,6 +185,17 @@ def _word_block(vec: TfidfVectorizer, offset: int, text: str, starts: list[int])
 # two or more word characters; finding white space in the same scan numbers each
 # token's whitespace word without a search per token (the test pins the equivalence).
 _TOKEN_OR_SPACE = re.compile(r"\w{2,}|\s+")
+_TOKEN = re.compile(r"\w{2,}")
+
+
+def _compiled_word_block(finder: WordNgramIds, vec: TfidfVectorizer, offset: int, text: str
+                         ) -> Block:
+    """:func:`_coded_word_block` in one call of the C extension's word table."""
+    assert finder.compiled is not None
+    rows = np.frombuffer(finder.compiled.find(text), dtype=np.int64).reshape(-1, 5).T.copy()
+    local, first, last, start, end = rows
+    return Block(vec, offset, local, first, last,
+                 lambda i: " ".join(_TOKEN.findall(text[start[i]:end[i]])), None, None)
 
 
 def _coded_word_block(finder: WordNgramIds, vec: TfidfVectorizer, offset: int, text: str
@@ -244,8 +255,12 @@ def analyse(model: ModerationModel, text: str) -> Analysis:
             blocks.append(_char_block(ids_of, terms, vec, offset, text))
         else:
             finder = _word_finder(model, position, vec)
-            blocks.append(_coded_word_block(finder, vec, offset, text) if finder is not None
-                          else _word_block(vec, offset, text, [a for a, _ in units(text)]))
+            if finder is None:
+                blocks.append(_word_block(vec, offset, text, [a for a, _ in units(text)]))
+            elif finder.compiled is not None:
+                blocks.append(_compiled_word_block(finder, vec, offset, text))
+            else:
+                blocks.append(_coded_word_block(finder, vec, offset, text))
         offset += len(vec.vocabulary_)
     return Analysis(text, len(text.split()), blocks)
 

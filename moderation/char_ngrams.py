@@ -10,7 +10,7 @@ integers finds them all. The integer is exact (no hashing), so the ids are the
 dict's; :class:`CharNgramIds` falls back to the dict when the alphabet is too large
 for an n-gram to fit in 63 bits.
 
-Where the C extension :mod:`moderation._charwb` is built (``pip install`` compiles
+Where the C extension :mod:`moderation._ngrams` is built (``pip install`` compiles
 it), the same integers are looked up in its hash table instead, one word or many,
 at about a microsecond a word; the dict and numpy paths stay as the fallback and as
 the reference its tests compare with.
@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from .code_table import CodeTable
 
 try:
-    from ._charwb import Table
+    from ._ngrams import CharTable as Table
 except ImportError:  # installed without compiling it: the Python paths serve
     Table = None
 

@@ -10,6 +10,10 @@ from the vectoriser's own preprocessor and tokenizer.
 Only what is understood is handled (see :func:`supported`): the default token
 pattern, whose tokens hold no space, so that a bigram term splits into its two
 tokens one way only; n-grams of one or two tokens; no stop words.
+
+Where the C extension :mod:`moderation._ngrams` is built, its ``WordTable`` does the
+same from the text itself (tokens, their numbers, unigram and bigram ids) in one
+call; the Python path stays as the fallback and the tests' reference.
 """
 
 from __future__ import annotations
@@ -23,6 +27,11 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import CountVectorizer
 
 from .code_table import CodeTable
+
+try:
+    from ._ngrams import WordTable
+except ImportError:  # installed without compiling it: the Python path serves
+    WordTable = None
 
 __all__ = ["WordNgramIds", "supported"]
 
@@ -40,7 +49,7 @@ def supported(vectoriser: CountVectorizer) -> bool:
 class WordNgramIds:
     """The vocabulary ids of each text's unigrams and bigrams (for a supported vectoriser)."""
 
-    def __init__(self, vectoriser: CountVectorizer) -> None:
+    def __init__(self, vectoriser: CountVectorizer, compiled: bool = True) -> None:
         self.preprocess = vectoriser.build_preprocessor()
         self.tokenize = vectoriser.build_tokenizer()
         low, high = vectoriser.ngram_range
@@ -70,9 +79,18 @@ class WordNgramIds:
         self.pairs = CodeTable(np.frombuffer(first, dtype=np.int64) * self.base
                                + np.frombuffer(second, dtype=np.int64),
                                np.frombuffer(pair, dtype=np.int64))
+        self.compiled = None
+        if compiled and WordTable is not None:
+            self.compiled = WordTable(list(self.tokens), self.unigram.tobytes(),
+                                      self.pairs.codes.tobytes(), self.pairs.ids.tobytes(),
+                                      self.unigrams, self.bigrams)
 
     def ids(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """The text (its position) and vocabulary id of every n-gram found, repeats included."""
+        if self.compiled is not None:
+            lengths, found = map(np.frombuffer, self.compiled.ids_many(
+                [self.preprocess(t) for t in texts]), repeat(np.int64))
+            return np.repeat(np.arange(len(texts), dtype=np.int64), lengths), found
         preprocess, tokenize = self.preprocess, self.tokenize
         tokens = [tokenize(preprocess(t)) for t in texts]
         lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(texts))

@@ -68,7 +68,12 @@ def test_a_model_the_analysis_does_not_reproduce_is_scored_as_before(models_dir)
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_word_ngrams_by_token_numbers_are_the_analysers(loaded, text):
-    from moderation.analysis import _coded_word_block, _word_block, units
+    from moderation.analysis import (
+        _coded_word_block,
+        _compiled_word_block,
+        _word_block,
+        units,
+    )
 
     # The scorer's token-number finder and the string path find the same occurrences,
     # in the same order, lying in the same words, showing the same n-grams.
@@ -76,12 +81,14 @@ def test_word_ngrams_by_token_numbers_are_the_analysers(loaded, text):
     vec, finder = model.features_.transformer_list[0][1], model.scorer().blocks[0].word_ngrams
     assert finder is not None
     starts = [a for a, _ in units(normalised)]
-    coded = _coded_word_block(finder, vec, 0, normalised)
     plain = _word_block(vec, 0, normalised, starts)
-    for name in ("local", "first", "last"):
-        assert getattr(coded, name).tolist() == getattr(plain, name).tolist()
-    assert [coded.gram(i) for i in range(len(coded.local))] == [
-        plain.gram(i) for i in range(len(plain.local))]
+    assert finder.compiled is not None
+    for coded in (_coded_word_block(finder, vec, 0, normalised),
+                  _compiled_word_block(finder, vec, 0, normalised)):
+        for name in ("local", "first", "last"):
+            assert getattr(coded, name).tolist() == getattr(plain, name).tolist()
+        assert [coded.gram(i) for i in range(len(coded.local))] == [
+            plain.gram(i) for i in range(len(plain.local))]
 
 
 @pytest.mark.parametrize("text", [

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = HAM + SPAM + TOXIC
 # Empty, one token, one-letter tokens (not tokens at all), unknown words, repeats.
 EDGES = ["", "   ", "idiot", "a b c", "zzqxv wwkpl", "idiot idiot idiot you idiot",
-         "Tabs\tand\nnew lines", "ΟΔΟΣ και οδός", "这是一个普通的评论"]
+         "Tabs\tand\nnew lines", "ΟΔΟΣ και οδός", "这是一个普通的评论", " lead and trail ",
+         "snake_case_9 x2 _ __ a_b", "you, a idiot!", "\u00a0nbsp\u2003em space\x1cfs",
+         "e\u0301te\u0301 caf\u00e9 \U0001d400\U0001d401 \U0001f600\U0001f600 ab" * 3]
 
 
 def _texts():
@@ -37,23 +39,53 @@ def _found(ids, texts):
     return found
 
 
+def test_the_compiled_table_is_built():
+    # pip install compiles moderation/_ngrams.c; without it the Python path serves.
+    assert WordNgramIds(TfidfVectorizer().fit(CORPUS)).compiled is not None
+
+
+COMPILED = pytest.mark.parametrize("compiled", [True, False], ids=["C table", "numpy"])
+
+
+@COMPILED
 @pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 2)])
 @pytest.mark.parametrize("lowercase", [True, False])
-def test_ids_match_scikit_learn(ngram_range, lowercase):
+def test_ids_match_scikit_learn(ngram_range, lowercase, compiled):
     vectoriser = TfidfVectorizer(ngram_range=ngram_range, lowercase=lowercase).fit(CORPUS)
     assert supported(vectoriser)
     texts = _texts()
-    assert _found(WordNgramIds(vectoriser), texts) == _expected(vectoriser, texts)
-    assert _found(WordNgramIds(vectoriser), texts[3:4]) == _expected(vectoriser, texts[3:4])
+    ids = WordNgramIds(vectoriser, compiled=compiled)
+    assert (ids.compiled is not None) == compiled
+    assert _found(ids, texts) == _expected(vectoriser, texts)
+    assert _found(ids, texts[3:4]) == _expected(vectoriser, texts[3:4])
 
 
-def test_default_model_ids_match_scikit_learn():
+@COMPILED
+def test_default_model_ids_match_scikit_learn(compiled):
     vectoriser = load_model(ROOT / "models").model.features_.transformer_list[0][1]
     assert supported(vectoriser)
     texts = _texts()
     expected = _expected(vectoriser, texts)
     assert sum(len(c) for c in expected) > 1000  # the texts do meet the vocabulary
-    assert _found(WordNgramIds(vectoriser), texts) == expected
+    assert _found(WordNgramIds(vectoriser, compiled=compiled), texts) == expected
+
+
+def test_the_compiled_table_refuses_what_it_cannot_hold():
+    from moderation._ngrams import WordTable
+
+    minus_one = (-1).to_bytes(8, "little", signed=True)
+    with pytest.raises(ValueError, match="one int64 per token"):
+        WordTable(["ab"], minus_one, b"", b"", True, True)
+    with pytest.raises(ValueError, match="distinct"):
+        WordTable(["ab", "ab"], minus_one * 3, b"", b"", True, True)
+    with pytest.raises(TypeError, match="str"):
+        WordTable([b"ab"], minus_one * 2, b"", b"", True, True)
+    table = WordTable(["ab"], minus_one * 2, b"", b"", True, True)
+    assert table.find("ab cd") == b""
+    with pytest.raises(TypeError, match="str"):
+        table.find(b"ab")
+    with pytest.raises(RuntimeError, match="not called"):
+        WordTable.__new__(WordTable).find("ab")
 
 
 @pytest.mark.parametrize("vectoriser", [
