@@ -35,6 +35,11 @@ from sklearn.pipeline import FeatureUnion
 from .char_ngrams import ID_TYPE, CharNgramIds
 from .word_ngrams import WordNgramIds, supported
 
+try:
+    from . import _scoring
+except ImportError:  # installed without compiling it: numpy does the arithmetic
+    _scoring = None
+
 __all__ = ["CompiledScorer", "compile_scorer", "inverse_vocabulary"]
 
 log = logging.getLogger(__name__)
@@ -179,8 +184,24 @@ class _Block:
                        count: NDArray[np.int64], n: int) -> NDArray[np.float64]:
         """This block's contribution to the raw scores of ``n`` texts, from each text's
         distinct terms and their counts (non-empty, sorted by text then term)."""
+        out = np.zeros((n, self.categories), dtype=np.float64)
+        first = _starts(doc)  # each text's terms are contiguous
+        out[doc[first]] = (self._sums_numpy if _scoring is None else self._sums)(
+            term, count, first)
+        return out
+
+    def _sums(self, term: NDArray[np.int64], count: NDArray[np.int64],
+              first: NDArray[np.intp]) -> NDArray[np.float64]:
+        """Each text's normalised scores, one row per run of terms starting at ``first``:
+        in C, summed term after term."""
+        return np.frombuffer(_scoring.score(self.table, term, count, first, self.sublinear,
+                                            self.binary, self.norm or "none"),
+                             dtype=np.float64).reshape(-1, self.categories)
+
+    def _sums_numpy(self, term: NDArray[np.int64], count: NDArray[np.int64],
+                    first: NDArray[np.intp]) -> NDArray[np.float64]:
+        """:meth:`_sums` in numpy (pairwise sums: the last bits may differ)."""
         k = self.categories
-        out = np.zeros((n, k), dtype=np.float64)
         tf = np.ones(len(term)) if self.binary else count.astype(np.float64)
         if self.sublinear:
             tf = np.log(tf) + 1.0
@@ -191,11 +212,9 @@ class _Block:
             np.square(entries, out=entries)
         elif self.norm == "l1":
             np.abs(entries, out=entries)
-        first = _starts(doc)  # each text's terms are contiguous
         sums = np.add.reduceat(rows, first, axis=1)
         norm = np.sqrt(sums[k]) if self.norm == "l2" else sums[k] if self.norm == "l1" else 1.0
-        out[doc[first]] = (sums[:k] / norm).T
-        return out
+        return (sums[:k] / norm).T
 
 
 def inverse_vocabulary(vocabulary: dict[str, int]) -> list[str]:

@@ -116,12 +116,23 @@ def test_token_or_space_scan_on_random_text():
         assert tokens == re.findall(r"(?u)\b\w\w+\b", text), repr(text)
 
 
-@pytest.mark.parametrize("values", [[], [7], [3, 1, 3, 3, 0, 1], list(range(50, 0, -1)) * 3])
-def test_distinct_is_numpys_unique(values):
-    from moderation.analysis import _distinct
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("values", [
+    [], [7], [3, 1, 3, 3, 0, 1], list(range(50, 0, -1)) * 3, [2**31 - 1, 0, 256, 65536, 256],
+    np.random.default_rng(0).integers(0, 300_000, 2_000).tolist()])
+def test_distinct_is_numpys_unique(values, dtype):
+    from moderation.analysis import _distinct, _distinct_numpy
 
-    array = np.array(values, dtype=np.int32)
-    expected = np.unique(array, return_inverse=True, return_counts=True)
-    found = _distinct(array)
-    assert [f.tolist() for f in found] == [e.tolist() for e in expected]
-    assert found[0].dtype == array.dtype
+    array = np.array(values, dtype=dtype)
+    expected = [e.tolist() for e in np.unique(array, return_inverse=True, return_counts=True)]
+    assert [f.tolist() for f in _distinct(array)] == expected  # in C
+    assert [f.tolist() for f in _distinct_numpy(array)] == expected
+
+
+def test_distinct_in_c_refuses_what_it_cannot_count():
+    from moderation import _scoring
+
+    with pytest.raises(ValueError, match="non-negative"):
+        _scoring.distinct(np.array([1, -1]))
+    with pytest.raises(TypeError, match="int32 or int64"):
+        _scoring.distinct(np.array([1.0]))

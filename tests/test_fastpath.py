@@ -179,3 +179,38 @@ def test_compiled_scorer_is_not_pickled_and_refit_drops_it(models_dir):
     texts, labels = tiny_corpus()
     m.fit(texts, labels)
     assert "_scorer" not in m.__dict__
+
+
+def test_c_sums_are_numpys_up_to_the_order_of_addition(default_model):
+    from moderation.fastpath import _distinct, _scoring
+
+    assert _scoring is not None  # pip install compiles moderation/_scoring.c
+    scorer = compile_scorer(default_model.features_, default_model.coef_,
+                            default_model.intercept_)
+    texts = [normalize(t) for t in TEXTS]
+    for block in scorer.blocks:
+        doc, term, count = _distinct(*block._ids(texts), len(block.vocabulary))
+        first = fastpath._starts(doc)
+        compiled, plain = block._sums(term, count, first), block._sums_numpy(term, count, first)
+        assert compiled.shape == plain.shape == (len(first), 2)
+        np.testing.assert_allclose(compiled, plain, rtol=1e-12, atol=1e-15)
+
+
+def test_c_scoring_refuses_bad_arguments():
+    from moderation import _scoring
+
+    table = np.ones((3, 4))
+    one, zero = np.array([1]), np.array([0])
+    with pytest.raises(ValueError, match="norm"):
+        _scoring.score(table, one, one, zero, True, False, "l3")
+    with pytest.raises(TypeError, match="k \\+ 1 rows"):
+        _scoring.score(np.ones(4), one, one, zero, True, False, "l2")
+    with pytest.raises(ValueError, match="differ in length"):
+        _scoring.score(table, one, np.array([1, 1]), zero, True, False, "l2")
+    with pytest.raises(IndexError, match="outside the table"):
+        _scoring.score(table, np.array([4]), one, zero, True, False, "l2")
+    with pytest.raises(ValueError, match="rise"):
+        _scoring.score(table, one, one, np.array([0, 2]), True, False, "l2")
+    scores = np.frombuffer(_scoring.score(table, np.array([0, 3]), np.array([1, 2]), zero,
+                                          False, False, "l1"))
+    assert scores.tolist() == [1.0, 1.0]  # (1 + 2) / (1 + 2) for each category
