@@ -7,8 +7,11 @@ with alt-profanity-check on the same texts.
 "Ours" is the whole scoring path without storage: normalise, features, every category and
 every policy check (Moderator.moderate / moderate_many), with the score cache off so that
 only the computation is timed. "Ours via scikit-learn" is the same with the compiled
-scorer switched off: the path before the fast paths. Targets (issue 6): single p50 <=
-0.25x alt-profanity-check's; batch throughput >= 1.0x.
+scorer switched off: the path before the fast paths. "Ours, scores only" in the batch is
+the model's ``predict_proba`` (normalise, features, every category): what
+alt-profanity-check's call does, without the policy checks and results. Targets
+(issue 6): single p50 <= 0.25x alt-profanity-check's; batch throughput >= 1.0x, for the
+whole moderation.
 """
 
 from __future__ import annotations
@@ -140,11 +143,13 @@ def main() -> None:
         "alt-profanity-check": predict_prob,
         "ours": lambda _: fast.moderate_many(comments),
         "ours, all cores": on_all_cores,
+        # What alt-profanity-check does, and no more: scores, no policy checks or results.
+        "ours, scores only": fast.loaded.model.predict_proba,
     })
     for name, rate in rates.items():
         print(f"  {name:<24} {rate:9,.0f} comments/s  ratio "
               f"{rate / rates['alt-profanity-check']:5.2f}x")
-    best = max(rates["ours"], rates["ours, all cores"])
+    best = max(rates["ours"], rates["ours, all cores"])  # the whole moderation, as targeted
     print(f"  target: ours >= 1.0x -> {best / rates['alt-profanity-check']:.2f}x")
 
 

@@ -1,9 +1,12 @@
 """Throughput and memory of ``moderation rescore --database`` against plain predict_proba.
 
 Builds a table of N stored comments from training_data/ and the public datasets
-(generated here, never committed), times a plain single-process
-``predict_proba`` over the same texts, then times a real ``moderation rescore``
-process (reads, policy, writes and history included) while sampling its memory.
+(generated here, never committed), times a single-process ``predict_proba`` over the
+same texts twice, then times a real ``moderation rescore`` process (reads, policy,
+writes and history included) while sampling its memory. The two references are the
+same fitted model's ``predict_proba``: on the compiled scorer the re-scoring itself
+uses (``ratio``), and through scikit-learn's transform and product, the plain
+``predict_proba`` (``ratio_to_sklearn``).
 
     python benchmarks/rescore_throughput.py --rows 200000
     python benchmarks/rescore_throughput.py --rows 1000000 --reference-rows 0
@@ -77,9 +80,13 @@ def seed(url: str, rows: int, texts: list[str]) -> None:
     engine.dispose()
 
 
-def reference(texts: list[str], rows: int, batch_size: int) -> float:
-    """Rows per second of plain predict_proba, one process, same batches."""
+def reference(texts: list[str], rows: int, batch_size: int, compiled: bool = True) -> float:
+    """Rows per second of the model's predict_proba, one process, same batches: through
+    the compiled scorer, or (``compiled=False``) through scikit-learn's own transform and
+    product, the plain predict_proba of the fitted model."""
     model = load_model(ROOT / "models").model
+    if not compiled:
+        model._scorer = None  # what scorer() answers when it refuses a model
     cycle = itertools.cycle(texts)
     started = time.perf_counter()
     for start in range(0, rows, batch_size):
@@ -168,6 +175,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--reference-rows", type=int, default=None,
                         help="rows for the predict_proba reference (default: --rows; 0 skips)")
+    parser.add_argument("--sklearn-rows", type=int, default=None,
+                        help="rows for the scikit-learn reference (default: --reference-rows; "
+                             "0 skips)")
     parser.add_argument("--database", help="empty database URL (default: a temporary SQLite)")
     parser.add_argument("--engine", choices=["local", "dask"], default="local")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -188,7 +198,14 @@ def main() -> None:
     reference_rows = args.rows if args.reference_rows is None else args.reference_rows
     plain = reference(texts, reference_rows, args.batch_size) if reference_rows else None
     if plain:
-        print(f"plain predict_proba, 1 process: {plain:,.0f} rows/s", flush=True)
+        print(f"predict_proba on the compiled scorer, 1 process: {plain:,.0f} rows/s",
+              flush=True)
+    sklearn_rows = reference_rows if args.sklearn_rows is None else args.sklearn_rows
+    sklearn = (reference(texts, sklearn_rows, args.batch_size, compiled=False)
+               if sklearn_rows else None)
+    if sklearn:
+        print(f"predict_proba through scikit-learn, 1 process: {sklearn:,.0f} rows/s",
+              flush=True)
     cluster = None
     if args.engine == "dask":
         from distributed import LocalCluster
@@ -208,6 +225,9 @@ def main() -> None:
                "load_average_after": os.getloadavg()}
     if plain and rate:
         figures |= {"plain_rows_per_s": round(plain), "ratio": round(rate / plain, 2)}
+    if sklearn and rate:
+        figures |= {"sklearn_rows_per_s": round(sklearn),
+                    "ratio_to_sklearn": round(rate / sklearn, 2)}
     print(json.dumps(figures))
     folder.cleanup()
 
