@@ -35,6 +35,7 @@ __all__ = ["Analysis", "Block", "analyse", "raw_scores", "scores_from_analysis",
 
 _NON_SPACE = re.compile(r"\S+")
 _ID_BYTES = 4  # the compiled scorer remembers a word's ids as int32 bytes
+_ONE_TEXT = np.zeros(1, dtype=np.intp)  # where the one text's run of terms starts
 
 
 def units(text: str) -> list[tuple[int, int]]:
@@ -165,22 +166,27 @@ def _compiled(model: ModerationModel, position: int, vec: TfidfVectorizer) -> An
 
 
 def _char_ids(model: ModerationModel, position: int, vec: TfidfVectorizer
-              ) -> tuple[Callable[[str], bytes], list[str]]:
-    """The vocabulary ids of one word's character n-grams as int32 bytes (the compiled
-    scorer's remembered ones when it has them) and the n-gram of each id."""
+              ) -> tuple[Callable[[list[str]], list[bytes]], list[str]]:
+    """The vocabulary ids of each word's character n-grams as int32 bytes (the compiled
+    scorer's when it has them: its C table's, or its remembered ones) and the n-gram of
+    each id."""
     compiled = _compiled(model, position, vec)
     if compiled is not None and compiled.per_word:
-        return compiled.word_bytes, compiled.terms
+        table = compiled.char_ngrams.compiled
+        if table is not None:
+            return table.ids_many, compiled.terms
+        return (lambda words: list(map(compiled.word_bytes, words))), compiled.terms
     analyse_word, vocabulary = vec.build_analyzer(), vec.vocabulary_
-    return (lambda word: np.array([i for i in map(vocabulary.get, analyse_word(word))
-                                   if i is not None], dtype=np.int32).tobytes(),
+    return (lambda words: [np.array([i for i in map(vocabulary.get, analyse_word(word))
+                                     if i is not None], dtype=np.int32).tobytes()
+                           for word in words],
             inverse_vocabulary(vocabulary))
 
 
-def _char_block(ids_of: Callable[[str], bytes], terms: list[str], vec: TfidfVectorizer,
-                offset: int, text: str) -> Block:
+def _char_block(ids_of: Callable[[list[str]], list[bytes]], terms: list[str],
+                vec: TfidfVectorizer, offset: int, text: str) -> Block:
     # str.split's words are the units: \S and str.split agree on white space
-    per_unit = list(map(ids_of, text.split()))
+    per_unit = ids_of(text.split())
     sizes = np.fromiter(map(len, per_unit), dtype=np.int64, count=len(per_unit)) // _ID_BYTES
     local = np.frombuffer(b"".join(per_unit), dtype=np.int32)
     first = np.repeat(np.arange(len(per_unit), dtype=np.int64), sizes)
@@ -306,6 +312,5 @@ def raw_scores(model: ModerationModel, analysis: Analysis) -> NDArray[np.float64
     total = np.zeros_like(scorer.intercept)
     for block, compiled in zip(analysis.blocks, scorer.blocks, strict=True):
         if len(block.distinct):  # the scorer's own arithmetic on the same sorted terms
-            total += compiled.score_distinct(np.zeros(len(block.distinct), dtype=np.int64),
-                                             block.distinct.astype(np.int64), block.counts, 1)[0]
+            total += compiled.sums(block.distinct, block.counts, _ONE_TEXT)[0]
     return total + scorer.intercept  # summed in CompiledScorer.decision_function's order

@@ -43,8 +43,9 @@ except ImportError:  # installed without compiling it: numpy does the arithmetic
 __all__ = ["CompiledScorer", "compile_scorer", "inverse_vocabulary"]
 
 log = logging.getLogger(__name__)
-# Words seen before are the common case (language is Zipfian): remembering each
-# word's character n-gram ids skips slicing and looking them up again. Two
+# Without the C extension's table (which looks a word's n-grams up faster than a dict
+# finds the word): words seen before are the common case (language is Zipfian), and
+# remembering each word's character n-gram ids skips slicing and looking them up. Two
 # generations of this many words each: when the recent one fills, it becomes the
 # older one and the words still in use move back on their next look-up, which
 # keeps about what an LRU keeps without its bookkeeping on every hit. About 240
@@ -82,7 +83,8 @@ def _distinct(doc: NDArray[np.int64], term: NDArray[np.int64], width: int
 class _Block:
     """One vectoriser's share of the score: n-grams to ids, ids to weighted scores."""
 
-    def __init__(self, vectoriser: CountVectorizer, coef: NDArray[Any]) -> None:
+    def __init__(self, vectoriser: CountVectorizer, coef: NDArray[Any], compiled: bool = True
+                 ) -> None:
         self.vocabulary: dict[str, int] = vectoriser.vocabulary_
         self.analyse: Callable[[str], list[str]] = vectoriser.build_analyzer()
         idf = getattr(vectoriser, "idf_", None) if getattr(vectoriser, "use_idf", False) else None
@@ -103,9 +105,9 @@ class _Block:
         # concatenation of its words' n-grams when preprocessing is the identity.
         self.per_word = (vectoriser.analyzer == "char_wb" and vectoriser.preprocessor is None
                          and not vectoriser.lowercase and vectoriser.strip_accents is None)
-        self.char_ngrams = (CharNgramIds(self.vocabulary, vectoriser.ngram_range)
+        self.char_ngrams = (CharNgramIds(self.vocabulary, vectoriser.ngram_range, compiled)
                             if self.per_word else None)
-        self.word_ngrams = WordNgramIds(vectoriser) if supported(vectoriser) else None
+        self.word_ngrams = WordNgramIds(vectoriser, compiled) if supported(vectoriser) else None
         self._recent: dict[str, bytes] = {}
         self._older: dict[str, bytes] = {}
 
@@ -118,8 +120,11 @@ class _Block:
 
     def word_bytes(self, word: str) -> bytes:
         """Vocabulary ids of the n-grams of one whitespace-free ``word``, as int32 bytes
-        (remembered; a text's are joined in C). Only for a ``per_word`` block; a live
-        comment's analysis uses it too."""
+        (from the C table, or remembered; a text's are joined in C). Only for a
+        ``per_word`` block; a live comment's analysis uses it too."""
+        assert self.char_ngrams is not None
+        if self.char_ngrams.compiled is not None:
+            return self.char_ngrams.compiled.ids(word)
         found = self._recent.get(word)
         if found is None:
             found = self._older.get(word)
@@ -151,6 +156,11 @@ class _Block:
         """The text (its position) and vocabulary id of every n-gram, repeats included."""
         if self.word_ngrams is not None:
             return self.word_ngrams.ids(texts)
+        if self.char_ngrams is not None and self.char_ngrams.compiled is not None:
+            lengths, found = self.char_ngrams.compiled.ids_texts(texts)
+            return (np.repeat(np.arange(len(texts), dtype=np.int64),
+                              np.frombuffer(lengths, dtype=np.int64)),
+                    np.frombuffer(found, dtype=np.int32).astype(np.int64))
         if self.per_word:
             blobs = self._per_word_blobs(texts)
         else:
@@ -186,21 +196,25 @@ class _Block:
         distinct terms and their counts (non-empty, sorted by text then term)."""
         out = np.zeros((n, self.categories), dtype=np.float64)
         first = _starts(doc)  # each text's terms are contiguous
-        out[doc[first]] = (self._sums_numpy if _scoring is None else self._sums)(
-            term, count, first)
+        out[doc[first]] = self.sums(term, count, first)
         return out
 
-    def _sums(self, term: NDArray[np.int64], count: NDArray[np.int64],
-              first: NDArray[np.intp]) -> NDArray[np.float64]:
-        """Each text's normalised scores, one row per run of terms starting at ``first``:
-        in C, summed term after term."""
+    def sums(self, term: NDArray[np.integer[Any]], count: NDArray[np.int64],
+             first: NDArray[np.intp]) -> NDArray[np.float64]:
+        """Each text's share of the raw scores, one row per run of its distinct terms
+        (sorted) starting at ``first``: in C when it is built, else in numpy."""
+        return (self._sums_numpy if _scoring is None else self._sums_c)(term, count, first)
+
+    def _sums_c(self, term: NDArray[np.integer[Any]], count: NDArray[np.int64],
+                first: NDArray[np.intp]) -> NDArray[np.float64]:
+        """:meth:`sums` in C, summed term after term."""
         return np.frombuffer(_scoring.score(self.table, term, count, first, self.sublinear,
                                             self.binary, self.norm or "none"),
                              dtype=np.float64).reshape(-1, self.categories)
 
-    def _sums_numpy(self, term: NDArray[np.int64], count: NDArray[np.int64],
+    def _sums_numpy(self, term: NDArray[np.integer[Any]], count: NDArray[np.int64],
                     first: NDArray[np.intp]) -> NDArray[np.float64]:
-        """:meth:`_sums` in numpy (pairwise sums: the last bits may differ)."""
+        """:meth:`sums` in numpy (pairwise sums: the last bits may differ from C's)."""
         k = self.categories
         tf = np.ones(len(term)) if self.binary else count.astype(np.float64)
         if self.sublinear:
@@ -268,9 +282,10 @@ def _vectorisers(features: Any) -> list[CountVectorizer] | str:
     return parts
 
 
-def compile_scorer(features: Any, coef: NDArray[Any], intercept: NDArray[Any]
-                   ) -> CompiledScorer | None:
-    """A compiled scorer for fitted ``features`` and stacked heads, or ``None`` if unsupported."""
+def compile_scorer(features: Any, coef: NDArray[Any], intercept: NDArray[Any],
+                   compiled: bool = True) -> CompiledScorer | None:
+    """A compiled scorer for fitted ``features`` and stacked heads, or ``None`` if unsupported
+    (``compiled=False``: without the C extension's n-gram tables, as when it is not built)."""
     parts = _vectorisers(features)
     if isinstance(parts, str):
         _refuse(parts)
@@ -281,6 +296,6 @@ def compile_scorer(features: Any, coef: NDArray[Any], intercept: NDArray[Any]
         return None
     blocks, start = [], 0
     for part, size in zip(parts, sizes, strict=True):
-        blocks.append(_Block(part, coef[start:start + size]))
+        blocks.append(_Block(part, coef[start:start + size], compiled))
         start += size
     return CompiledScorer(blocks, intercept)

@@ -47,13 +47,15 @@ def _reference(features, coef, intercept, texts):
 
 
 def _assert_equal_scores(features, coef, intercept, texts):
-    scorer = compile_scorer(features, coef, intercept)
-    assert scorer is not None
     expected = _reference(features, coef, intercept, texts)
-    # scikit-learn works in float32 here; the compiled path in float64.
-    np.testing.assert_allclose(scorer.decision_function(texts), expected, rtol=0, atol=2e-5)
-    for text, row in zip(texts, expected, strict=True):  # one at a time, as the API scores
-        np.testing.assert_allclose(scorer.decision_function([text])[0], row, rtol=0, atol=2e-5)
+    for compiled in (True, False):  # with the C extension's n-gram tables, and without
+        scorer = compile_scorer(features, coef, intercept, compiled=compiled)
+        assert scorer is not None
+        # scikit-learn works in float32 here; the compiled path in float64.
+        np.testing.assert_allclose(scorer.decision_function(texts), expected, rtol=0, atol=2e-5)
+        for text, row in zip(texts, expected, strict=True):  # one at a time, as the API does
+            np.testing.assert_allclose(scorer.decision_function([text])[0], row, rtol=0,
+                                       atol=2e-5)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +114,8 @@ def test_single_vectoriser_is_compiled_too():
 def test_word_cache_stays_bounded_and_correct(default_model, monkeypatch):
     monkeypatch.setattr(fastpath, "_WORD_CACHE_SIZE", 5)
     m = default_model
-    scorer = compile_scorer(m.features_, m.coef_, m.intercept_)
+    # The cache serves when the C extension's table does not (not built).
+    scorer = compile_scorer(m.features_, m.coef_, m.intercept_, compiled=False)
     texts = [normalize(t) for t in TEXTS]
     np.testing.assert_allclose(scorer.decision_function(texts),
                                _reference(m.features_, m.coef_, m.intercept_, texts), atol=2e-5)
@@ -125,11 +128,23 @@ def test_word_cache_stays_bounded_and_correct(default_model, monkeypatch):
 def test_word_cache_keeps_the_words_in_use(default_model, monkeypatch):
     monkeypatch.setattr(fastpath, "_WORD_CACHE_SIZE", 2)
     m = default_model
-    char = compile_scorer(m.features_, m.coef_, m.intercept_).blocks[1]
+    char = compile_scorer(m.features_, m.coef_, m.intercept_, compiled=False).blocks[1]
     for word in ("alpha", "beta", "gamma", "alpha", "delta"):
         char.word_bytes(word)
     # "alpha" was used again after the first turn-over, "beta" was not.
     assert list(char._older) == ["gamma", "alpha"] and list(char._recent) == ["delta"]
+    analyse, vocabulary = m.features_.transformer_list[1][1].build_analyzer(), char.vocabulary
+    assert array("i", char.word_bytes("beta")).tolist() == [
+        vocabulary[g] for g in analyse("beta") if g in vocabulary]
+
+
+def test_the_c_table_serves_without_the_word_cache(default_model):
+    m = default_model
+    char = compile_scorer(m.features_, m.coef_, m.intercept_).blocks[1]
+    assert char.char_ngrams.compiled is not None
+    texts = [normalize(t) for t in TEXTS]
+    char.scores(texts)
+    assert not char._recent and not char._older
     analyse, vocabulary = m.features_.transformer_list[1][1].build_analyzer(), char.vocabulary
     assert array("i", char.word_bytes("beta")).tolist() == [
         vocabulary[g] for g in analyse("beta") if g in vocabulary]
@@ -191,7 +206,7 @@ def test_c_sums_are_numpys_up_to_the_order_of_addition(default_model):
     for block in scorer.blocks:
         doc, term, count = _distinct(*block._ids(texts), len(block.vocabulary))
         first = fastpath._starts(doc)
-        compiled, plain = block._sums(term, count, first), block._sums_numpy(term, count, first)
+        compiled, plain = block._sums_c(term, count, first), block._sums_numpy(term, count, first)
         assert compiled.shape == plain.shape == (len(first), 2)
         np.testing.assert_allclose(compiled, plain, rtol=1e-12, atol=1e-15)
 
