@@ -84,6 +84,8 @@ class WordNgramIds:
             self.compiled = WordTable(list(self.tokens), self.unigram.tobytes(),
                                       self.pairs.codes.tobytes(), self.pairs.ids.tobytes(),
                                       self.unigrams, self.bigrams)
+            # The table holds all of it; one copy per worker is enough (about 5 MB).
+            del self.tokens, self.unigram, self.unigram_ids, self.pairs
 
     def ids(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """The text (its position) and vocabulary id of every n-gram found, repeats included."""
