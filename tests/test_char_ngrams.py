@@ -105,3 +105,28 @@ def test_an_alphabet_too_large_to_pack_goes_through_the_dict():
     words = [chr(0x4e00 + i) * 2 for i in range(0, 5000, 100)]
     assert ids.many(words) == [ids.one(w) for w in words]
     assert list(memoryview(ids.many(words)[1]).cast("i")) == [100]
+
+
+def test_compiled_and_python_paths_agree_on_random_text():
+    import random
+
+    rng = random.Random(1)
+    alphabet = list("abcxyz_019 \t\n\u00a0\u2003.,!'-") + ["é", "\u0301", "ß", "Σ", "中",
+                                                        "\U0001d400", "😀", "\ud800", "\x1c"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 300)))
+             for _ in range(200)] + ["x" * 700 + " " + "y" * 3]
+    vocabulary = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=False
+                                 ).fit(texts[:100]).vocabulary_
+    compiled = CharNgramIds(vocabulary, (2, 5))
+    plain = CharNgramIds(vocabulary, (2, 5), compiled=False)
+    assert compiled.compiled is not None
+    lengths, ids = compiled.compiled.ids_texts(texts)
+    lengths = list(memoryview(lengths).cast("q"))
+    ids = list(memoryview(ids).cast("i"))
+    at = 0
+    for text, length in zip(texts, lengths, strict=True):
+        expected = [i for w in text.split() for i in memoryview(plain.lookup(w)).cast("i")]
+        assert ids[at:at + length] == expected, repr(text)
+        assert [compiled.one(w) for w in text.split()] == plain.many(text.split())
+        at += length
+    assert at == len(ids)

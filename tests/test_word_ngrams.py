@@ -97,3 +97,21 @@ def test_the_compiled_table_refuses_what_it_cannot_hold():
 ], ids=["stop words", "trigrams", "token pattern", "tokenizer", "characters"])
 def test_other_settings_are_not_supported(vectoriser):
     assert not supported(vectoriser)
+
+
+def test_compiled_and_python_paths_agree_on_random_text():
+    import random
+
+    # Letters of several scripts, digits, "_", white space of several kinds, marks,
+    # astral characters, a lone surrogate and punctuation, in random runs.
+    rng = random.Random(0)
+    alphabet = list("abcxyz_019 \t\n\u00a0\u2003.,!'-") + ["é", "\u0301", "ß", "Σ", "ς", "中",
+                                                        "\U0001d400", "😀", "\ud800", "\x1c"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 400)))
+             for _ in range(300)]
+    vectoriser = TfidfVectorizer(ngram_range=(1, 2), lowercase=False, min_df=1).fit(
+        texts + CORPUS)
+    expected = _expected(vectoriser, texts)
+    assert sum(len(c) for c in expected) > 1000
+    for compiled in (True, False):
+        assert _found(WordNgramIds(vectoriser, compiled=compiled), texts) == expected
