@@ -50,7 +50,7 @@ def _expected(vocabulary, ngram_range, word):
 
 
 def test_the_compiled_table_is_built():
-    # pip install compiles moderation/_ngrams.c (gcc and the Python headers are needed);
+    # pip install compiles moderation/csrc/ (gcc and the Python headers are needed);
     # without it every look-up takes the slower Python paths.
     assert char_ngrams.Table is not None
 

@@ -199,7 +199,7 @@ def test_compiled_scorer_is_not_pickled_and_refit_drops_it(models_dir):
 def test_c_sums_are_numpys_up_to_the_order_of_addition(default_model):
     from moderation.fastpath import _distinct, _scoring
 
-    assert _scoring is not None  # pip install compiles moderation/_scoring.c
+    assert _scoring is not None  # pip install compiles moderation/csrc/scoring.c
     scorer = compile_scorer(default_model.features_, default_model.coef_,
                             default_model.intercept_)
     texts = [normalize(t) for t in TEXTS]

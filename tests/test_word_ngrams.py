@@ -40,7 +40,7 @@ def _found(ids, texts):
 
 
 def test_the_compiled_table_is_built():
-    # pip install compiles moderation/_ngrams.c; without it the Python path serves.
+    # pip install compiles moderation/csrc/; without it the Python path serves.
     assert WordNgramIds(TfidfVectorizer().fit(CORPUS)).compiled is not None
 
 

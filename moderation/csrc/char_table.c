@@ -1,0 +1,239 @@
+/* CharTable: the vocabulary ids of words' char_wb n-grams.
+ *
+ * A char_wb n-gram is encoded exactly as an integer (moderation/char_ngrams.py): each
+ * character becomes its index in the vocabulary's alphabet (1..A, 0 for a character in
+ * no term) and the n-gram the number those indices spell in base 2**bits. ids(word)
+ * gives a whitespace-free word's n-gram ids in scikit-learn's analyser order: n from
+ * low to high, windows left to right, and a padded word no longer than n emitted once
+ * as the only n-gram from n up; ids_texts(texts) does so for every whitespace word of
+ * each text. The Python paths stay as the fallback and as the tests' reference.
+ */
+#include "codemap.h"
+#include "tables.h"
+
+typedef struct {
+    PyObject_HEAD
+    uint32_t *index; /* code point -> alphabet index (0: in no term) */
+    Py_ssize_t index_len;
+    int bits, low, high;
+    CodeMap map;
+} CharTableObject;
+
+static void CharTable_dealloc(CharTableObject *self) {
+    PyMem_Free(self->index);
+    codemap_free(&self->map);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* CharTable(index, bits, low, high, codes, ids): ``index`` uint32 bytes. */
+static int CharTable_init(CharTableObject *self, PyObject *args, PyObject *kwds) {
+    Py_buffer index, codes, ids;
+    int bits, low, high, ok = -1;
+    if (!PyArg_ParseTuple(args, "y*iiiy*y*", &index, &bits, &low, &high, &codes, &ids))
+        return -1;
+    if (index.len % 4) {
+        PyErr_SetString(PyExc_ValueError, "index must be uint32");
+        goto done;
+    }
+    if (bits < 1 || low < 1 || high < low || (long)bits * high > 63) {
+        PyErr_SetString(PyExc_ValueError, "n-grams of this range do not fit 63 bits");
+        goto done;
+    }
+    PyMem_Free(self->index);
+    self->index = PyMem_Malloc(index.len ? index.len : 1);
+    if (!self->index) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memcpy(self->index, index.buf, index.len);
+    self->index_len = index.len / 4;
+    self->bits = bits;
+    self->low = low;
+    self->high = high;
+    ok = codemap_fill(&self->map, &codes, &ids);
+done:
+    PyBuffer_Release(&index);
+    PyBuffer_Release(&codes);
+    PyBuffer_Release(&ids);
+    return ok;
+}
+
+/* The code of chars[0..n), or 0 when one of them is in no term. */
+static inline uint64_t spell(const uint32_t *chars, int n, int bits) {
+    uint64_t code = 0;
+    for (int j = 0; j < n; j++) {
+        if (!chars[j]) return 0;
+        code = (code << bits) | chars[j];
+    }
+    return code;
+}
+
+/* The ids of the char_wb n-grams of text[start:end), a whitespace-free word, written to
+ * ``out`` (room for (high - low + 1) * (end - start + 2) ids); ``chars`` is scratch room
+ * for end - start + 2 indices. Returns how many were written. */
+static Py_ssize_t word_ngrams(const CharTableObject *self, int kind, const void *data,
+                              Py_ssize_t start, Py_ssize_t end, uint32_t *chars, int32_t *out) {
+    Py_ssize_t size = end - start + 2; /* padded with a space each side */
+    uint32_t space = ' ' < self->index_len ? self->index[' '] : 0;
+    chars[0] = chars[size - 1] = space;
+    for (Py_ssize_t i = start; i < end; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        chars[i - start + 1] = c < (Py_UCS4)self->index_len ? self->index[c] : 0;
+    }
+    Py_ssize_t count = 0;
+    for (int n = self->low; n <= self->high; n++) {
+        if (size <= n) { /* the analyser's short-word rule */
+            uint64_t code = spell(chars, (int)size, self->bits);
+            int32_t id = code ? codemap_get(&self->map, code) : -1;
+            if (id >= 0) out[count++] = id;
+            break;
+        }
+        for (Py_ssize_t i = 0; i + n <= size; i++) {
+            uint64_t code = spell(chars + i, n, self->bits);
+            int32_t id = code ? codemap_get(&self->map, code) : -1;
+            if (id >= 0) out[count++] = id;
+        }
+    }
+    return count;
+}
+
+static int check_str(CharTableObject *self, PyObject *text, const char *what) {
+    if (!self->map.keys) {
+        PyErr_SetString(PyExc_RuntimeError, "CharTable.__init__ was not called");
+        return -1;
+    }
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "a %s must be a str", what);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *char_ids(CharTableObject *self, PyObject *word) {
+    if (check_str(self, word, "word")) return NULL;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(word);
+    uint32_t small_chars[128];
+    int32_t small_out[4 * 128];
+    Py_ssize_t most = (Py_ssize_t)(self->high - self->low + 1) * (length + 2);
+    uint32_t *chars = length + 2 <= 128 ? small_chars
+                                        : PyMem_Malloc((length + 2) * sizeof(uint32_t));
+    int32_t *out = most <= 4 * 128 ? small_out : PyMem_Malloc(most * sizeof(int32_t));
+    if (!chars || !out) {
+        if (chars != small_chars) PyMem_Free(chars);
+        if (out != small_out) PyMem_Free(out);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t count = word_ngrams(self, PyUnicode_KIND(word), PyUnicode_DATA(word), 0, length,
+                                   chars, out);
+    PyObject *result = PyBytes_FromStringAndSize((const char *)out, count * sizeof(int32_t));
+    if (chars != small_chars) PyMem_Free(chars);
+    if (out != small_out) PyMem_Free(out);
+    return result;
+}
+
+/* ids_texts(texts) -> (lengths, ids): int64 bytes, how many ids each text has, and
+ * int32 bytes, the ids of each text's whitespace words (str.split's), one text after
+ * another. */
+static PyObject *CharTable_ids_texts(CharTableObject *self, PyObject *texts) {
+    PyObject *seq = PySequence_Fast(texts, "texts must be a sequence of str");
+    if (!seq) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq), used = 0, room = 4096;
+    Py_ssize_t per_char = self->high - self->low + 1;
+    int64_t *lengths = PyMem_Malloc((count + 1) * sizeof(int64_t));
+    int32_t *ids = PyMem_Malloc(room * sizeof(int32_t));
+    uint32_t *chars = NULL;
+    PyObject *result = NULL;
+    if (!lengths || !ids) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < count; t++) {
+        PyObject *text = PySequence_Fast_GET_ITEM(seq, t);
+        if (check_str(self, text, "text")) goto done;
+        Py_ssize_t length = PyUnicode_GET_LENGTH(text), before = used;
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        /* every word of the text fits: at most per_char * (length + 2 * words) ids */
+        Py_ssize_t most = per_char * (2 * length + 2);
+        if (used + most > room) {
+            while (used + most > room) room *= 2;
+            int32_t *grown = PyMem_Realloc(ids, room * sizeof(int32_t));
+            if (!grown) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            ids = grown;
+        }
+        PyMem_Free(chars);
+        chars = PyMem_Malloc((length + 2) * sizeof(uint32_t));
+        if (!chars) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        Py_ssize_t i = 0;
+        while (i < length) {
+            while (i < length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) i++;
+            Py_ssize_t j = i;
+            while (j < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j))) j++;
+            if (j > i) used += word_ngrams(self, kind, data, i, j, chars, ids + used);
+            i = j;
+        }
+        lengths[t] = used - before;
+    }
+    result = Py_BuildValue("(y#y#)", (const char *)lengths, (Py_ssize_t)(count * sizeof(int64_t)),
+                           (const char *)ids, (Py_ssize_t)(used * sizeof(int32_t)));
+done:
+    PyMem_Free(lengths);
+    PyMem_Free(ids);
+    PyMem_Free(chars);
+    Py_DECREF(seq);
+    return result;
+}
+
+static PyObject *CharTable_ids(CharTableObject *self, PyObject *word) {
+    return char_ids(self, word);
+}
+
+static PyObject *CharTable_ids_many(CharTableObject *self, PyObject *words) {
+    PyObject *seq = PySequence_Fast(words, "words must be a sequence of str");
+    if (!seq) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject *result = PyList_New(n);
+    if (!result) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *ids = char_ids(self, PySequence_Fast_GET_ITEM(seq, i));
+        if (!ids) {
+            Py_DECREF(result);
+            Py_DECREF(seq);
+            return NULL;
+        }
+        PyList_SET_ITEM(result, i, ids);
+    }
+    Py_DECREF(seq);
+    return result;
+}
+
+static PyMethodDef CharTable_methods[] = {
+    {"ids", (PyCFunction)CharTable_ids, METH_O,
+     "ids(word) -> bytes: int32 vocabulary ids of the word's char_wb n-grams."},
+    {"ids_many", (PyCFunction)CharTable_ids_many, METH_O,
+     "ids_many(words) -> list of bytes: ids(word) for each word."},
+    {"ids_texts", (PyCFunction)CharTable_ids_texts, METH_O,
+     "ids_texts(texts) -> (lengths, ids): int64 and int32 bytes, every word's ids per text."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject CharTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "moderation._ngrams.CharTable",
+    .tp_doc = "CharTable(index, bits, low, high, codes, ids): char_wb n-gram codes to ids.",
+    .tp_basicsize = sizeof(CharTableObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)CharTable_init,
+    .tp_dealloc = (destructor)CharTable_dealloc,
+    .tp_methods = CharTable_methods,
+};

@@ -1,0 +1,76 @@
+/* Integer codes (each > 0) to int32 ids in an open-addressing hash table, shared by the
+ * n-gram tables: a char_wb n-gram spelled in its alphabet's indices, a word bigram as
+ * its tokens' numbers. */
+#ifndef MODERATION_CODEMAP_H
+#define MODERATION_CODEMAP_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    uint64_t *keys; /* 0 marks an empty slot */
+    int32_t *values;
+    uint64_t mask;
+    int shift;
+} CodeMap;
+
+static inline uint64_t mix(uint64_t key) { return key * 0x9E3779B97F4A7C15ULL; }
+
+static inline int32_t codemap_get(const CodeMap *m, uint64_t key) {
+    uint64_t at = mix(key) >> m->shift;
+    for (;;) {
+        uint64_t found = m->keys[at];
+        if (found == key) return m->values[at];
+        if (found == 0) return -1;
+        at = (at + 1) & m->mask;
+    }
+}
+
+static inline void codemap_free(CodeMap *m) {
+    PyMem_Free(m->keys);
+    PyMem_Free(m->values);
+    m->keys = NULL;
+    m->values = NULL;
+}
+
+/* Fill ``m`` from int64 buffers of codes (each > 0) and ids (0..INT32_MAX). */
+static inline int codemap_fill(CodeMap *m, const Py_buffer *codes, const Py_buffer *ids) {
+    if (codes->len % 8 || ids->len != codes->len) {
+        PyErr_SetString(PyExc_ValueError, "codes and ids must be int64 of one length");
+        return -1;
+    }
+    Py_ssize_t n = codes->len / 8;
+    uint64_t capacity = 16;
+    int log2 = 4;
+    while (capacity < (uint64_t)n * 2) {
+        capacity <<= 1;
+        log2++;
+    }
+    codemap_free(m);
+    m->keys = PyMem_Calloc(capacity, sizeof(uint64_t));
+    m->values = PyMem_Malloc(capacity * sizeof(int32_t));
+    if (!m->keys || !m->values) {
+        codemap_free(m);
+        PyErr_NoMemory();
+        return -1;
+    }
+    m->mask = capacity - 1;
+    m->shift = 64 - log2;
+    const int64_t *code = codes->buf, *id = ids->buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (code[i] <= 0 || id[i] < 0 || id[i] > INT32_MAX) {
+            codemap_free(m);
+            PyErr_SetString(PyExc_ValueError, "codes must be > 0 and ids in int32");
+            return -1;
+        }
+        uint64_t at = mix((uint64_t)code[i]) >> m->shift;
+        while (m->keys[at] != 0 && m->keys[at] != (uint64_t)code[i]) at = (at + 1) & m->mask;
+        m->keys[at] = (uint64_t)code[i];
+        m->values[at] = (int32_t)id[i];
+    }
+    return 0;
+}
+
+#endif

@@ -1,0 +1,317 @@
+/* WordTable: the vocabulary ids of a text's word unigrams and bigrams.
+ *
+ * find(text) tokenises a text as the default token pattern \b\w\w+\b does (maximal runs
+ * of two or more word characters, where a word character is what Python's re calls
+ * \w: str.isalnum() or "_"), numbers each token through its own string table, and
+ * gives the ids of its known unigrams (in order), then of its known bigrams (in order:
+ * first token's number * base + second's, looked up as an integer code), each with
+ * the whitespace words (str.split's) its first and last token lie in and the text
+ * offsets it spans. The Python path in word_ngrams.py stays as the fallback and as the
+ * tests' reference.
+ */
+#include "codemap.h"
+#include "tables.h"
+
+typedef struct {
+    PyObject_HEAD
+    Py_UCS4 *chars;        /* every token's code points, one after another */
+    Py_ssize_t *starts;    /* token number -> its first code point in chars (1-based) */
+    uint64_t *hashes;      /* token number -> hash of its code points */
+    uint32_t *slots;       /* open addressing: token numbers, 0 empty */
+    uint64_t slot_mask;
+    int slot_shift;
+    int64_t *unigram;      /* token number -> unigram id, -1 if none */
+    Py_ssize_t base;       /* tokens + 1 */
+    int unigrams, bigrams;
+    CodeMap pairs;
+} WordTableObject;
+
+static inline int is_word(Py_UCS4 c) { return Py_UNICODE_ISALNUM(c) || c == '_'; }
+
+static uint64_t hash_chars(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over code points */
+    for (Py_ssize_t i = start; i < end; i++) {
+        h ^= PyUnicode_READ(kind, data, i);
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* The number of the token text[start:end), 0 if it is in no term. */
+static uint32_t token_number(const WordTableObject *t, int kind, const void *data,
+                             Py_ssize_t start, Py_ssize_t end) {
+    uint64_t h = hash_chars(kind, data, start, end);
+    uint64_t at = mix(h) >> t->slot_shift;
+    for (;;) {
+        uint32_t number = t->slots[at];
+        if (!number) return 0;
+        if (t->hashes[number] == h &&
+            t->starts[number + 1] - t->starts[number] == end - start) {
+            const Py_UCS4 *c = t->chars + t->starts[number];
+            Py_ssize_t i = 0;
+            while (i < end - start && c[i] == PyUnicode_READ(kind, data, start + i)) i++;
+            if (i == end - start) return number;
+        }
+        at = (at + 1) & t->slot_mask;
+    }
+}
+
+static void WordTable_free(WordTableObject *self) {
+    PyMem_Free(self->chars);
+    PyMem_Free(self->starts);
+    PyMem_Free(self->hashes);
+    PyMem_Free(self->slots);
+    PyMem_Free(self->unigram);
+    self->chars = NULL;
+    self->starts = NULL;
+    self->hashes = NULL;
+    self->slots = NULL;
+    self->unigram = NULL;
+    codemap_free(&self->pairs);
+}
+
+static void WordTable_dealloc(WordTableObject *self) {
+    WordTable_free(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* WordTable(tokens, unigram, pair_codes, pair_ids, unigrams, bigrams): ``tokens`` the
+ * list of distinct token strings numbered 1.. in order; ``unigram`` int64 bytes, one
+ * per number 0..len(tokens). */
+static int WordTable_init(WordTableObject *self, PyObject *args, PyObject *kwds) {
+    PyObject *tokens;
+    Py_buffer unigram, codes, ids;
+    int unigrams, bigrams, ok = -1;
+    if (!PyArg_ParseTuple(args, "O!y*y*y*pp", &PyList_Type, &tokens, &unigram, &codes, &ids,
+                          &unigrams, &bigrams))
+        return -1;
+    WordTable_free(self);
+    Py_ssize_t n = PyList_GET_SIZE(tokens), total = 0;
+    if (n >= UINT32_MAX || unigram.len != (n + 1) * 8) {
+        PyErr_SetString(PyExc_ValueError, "unigram must hold one int64 per token and one for 0");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *token = PyList_GET_ITEM(tokens, i);
+        if (!PyUnicode_Check(token)) {
+            PyErr_SetString(PyExc_TypeError, "tokens must be str");
+            goto done;
+        }
+        total += PyUnicode_GET_LENGTH(token);
+    }
+    uint64_t capacity = 16;
+    int log2 = 4;
+    while (capacity < (uint64_t)n * 2) {
+        capacity <<= 1;
+        log2++;
+    }
+    self->chars = PyMem_Malloc((total + 1) * sizeof(Py_UCS4));
+    self->starts = PyMem_Malloc((n + 2) * sizeof(Py_ssize_t));
+    self->hashes = PyMem_Malloc((n + 1) * sizeof(uint64_t));
+    self->slots = PyMem_Calloc(capacity, sizeof(uint32_t));
+    self->unigram = PyMem_Malloc((n + 1) * sizeof(int64_t));
+    if (!self->chars || !self->starts || !self->hashes || !self->slots || !self->unigram) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memcpy(self->unigram, unigram.buf, unigram.len);
+    self->slot_mask = capacity - 1;
+    self->slot_shift = 64 - log2;
+    self->base = n + 1;
+    self->unigrams = unigrams;
+    self->bigrams = bigrams;
+    Py_ssize_t at_char = 0;
+    self->starts[0] = self->starts[1] = 0;
+    self->hashes[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *token = PyList_GET_ITEM(tokens, i);
+        Py_ssize_t length = PyUnicode_GET_LENGTH(token);
+        int kind = PyUnicode_KIND(token);
+        const void *data = PyUnicode_DATA(token);
+        uint32_t number = (uint32_t)(i + 1);
+        for (Py_ssize_t j = 0; j < length; j++) self->chars[at_char + j] = PyUnicode_READ(kind, data, j);
+        self->starts[number] = at_char;
+        at_char += length;
+        self->starts[number + 1] = at_char;
+        if (token_number(self, kind, data, 0, length)) {
+            PyErr_SetString(PyExc_ValueError, "tokens must be distinct");
+            goto done;
+        }
+        uint64_t h = hash_chars(kind, data, 0, length);
+        self->hashes[number] = h;
+        uint64_t slot = mix(h) >> self->slot_shift;
+        while (self->slots[slot]) slot = (slot + 1) & self->slot_mask;
+        self->slots[slot] = number;
+    }
+    ok = codemap_fill(&self->pairs, &codes, &ids);
+done:
+    if (ok) WordTable_free(self);
+    PyBuffer_Release(&unigram);
+    PyBuffer_Release(&codes);
+    PyBuffer_Release(&ids);
+    return ok;
+}
+
+typedef struct {
+    Py_ssize_t start, end, unit;
+    uint32_t number;
+} Token;
+
+/* The text's tokens with their numbers and whitespace words; NULL on error (set). */
+static Token *tokenise(const WordTableObject *self, PyObject *text, Py_ssize_t *count) {
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Token *tokens = PyMem_Malloc((length / 2 + 1) * sizeof(Token));
+    if (!tokens) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    Py_ssize_t n = 0, unit = 0, i = 0;
+    if (length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, 0))) unit = -1;
+    while (i < length) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        Py_ssize_t j = i + 1;
+        if (Py_UNICODE_ISSPACE(c)) {
+            while (j < length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j))) j++;
+            unit++;
+        } else if (is_word(c)) {
+            while (j < length && is_word(PyUnicode_READ(kind, data, j))) j++;
+            if (j - i >= 2) {
+                tokens[n].start = i;
+                tokens[n].end = j;
+                tokens[n].unit = unit;
+                tokens[n].number = token_number(self, kind, data, i, j);
+                n++;
+            }
+        }
+        i = j;
+    }
+    *count = n;
+    return tokens;
+}
+
+static int check_text(WordTableObject *self, PyObject *text) {
+    if (!self->slots) {
+        PyErr_SetString(PyExc_RuntimeError, "WordTable.__init__ was not called");
+        return -1;
+    }
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "a text must be a str");
+        return -1;
+    }
+    return 0;
+}
+
+/* find(text) -> bytes: int64 rows (id, first word, last word, start, end), the known
+ * unigrams in order, then the known bigrams in order. */
+static PyObject *WordTable_find(WordTableObject *self, PyObject *text) {
+    if (check_text(self, text)) return NULL;
+    Py_ssize_t n;
+    Token *tokens = tokenise(self, text, &n);
+    if (!tokens) return NULL;
+    int64_t *rows = PyMem_Malloc((2 * n + 1) * 5 * sizeof(int64_t));
+    if (!rows) {
+        PyMem_Free(tokens);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t m = 0;
+    for (Py_ssize_t k = 0; self->unigrams && k < n; k++) {
+        int64_t id = self->unigram[tokens[k].number];
+        if (id < 0) continue;
+        int64_t *row = rows + 5 * m++;
+        row[0] = id;
+        row[1] = row[2] = tokens[k].unit;
+        row[3] = tokens[k].start;
+        row[4] = tokens[k].end;
+    }
+    for (Py_ssize_t k = 0; self->bigrams && k + 1 < n; k++) {
+        if (!tokens[k].number || !tokens[k + 1].number) continue;
+        int32_t id = codemap_get(&self->pairs, (uint64_t)tokens[k].number * self->base
+                                                   + tokens[k + 1].number);
+        if (id < 0) continue;
+        int64_t *row = rows + 5 * m++;
+        row[0] = id;
+        row[1] = tokens[k].unit;
+        row[2] = tokens[k + 1].unit;
+        row[3] = tokens[k].start;
+        row[4] = tokens[k + 1].end;
+    }
+    PyObject *result = PyBytes_FromStringAndSize((const char *)rows, m * 5 * sizeof(int64_t));
+    PyMem_Free(rows);
+    PyMem_Free(tokens);
+    return result;
+}
+
+/* ids_many(texts) -> (lengths, ids): int64 bytes, how many ids each text has and the
+ * ids one text after another (unigrams, then bigrams, as find). */
+static PyObject *WordTable_ids_many(WordTableObject *self, PyObject *texts) {
+    PyObject *seq = PySequence_Fast(texts, "texts must be a sequence of str");
+    if (!seq) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq), used = 0, room = 1024;
+    int64_t *lengths = PyMem_Malloc((count + 1) * sizeof(int64_t));
+    int64_t *ids = PyMem_Malloc(room * sizeof(int64_t));
+    PyObject *result = NULL;
+    if (!lengths || !ids) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < count; t++) {
+        PyObject *text = PySequence_Fast_GET_ITEM(seq, t);
+        if (check_text(self, text)) goto done;
+        Py_ssize_t n;
+        Token *tokens = tokenise(self, text, &n);
+        if (!tokens) goto done;
+        if (used + 2 * n > room) {
+            while (used + 2 * n > room) room *= 2;
+            int64_t *grown = PyMem_Realloc(ids, room * sizeof(int64_t));
+            if (!grown) {
+                PyMem_Free(tokens);
+                PyErr_NoMemory();
+                goto done;
+            }
+            ids = grown;
+        }
+        Py_ssize_t before = used;
+        for (Py_ssize_t k = 0; self->unigrams && k < n; k++) {
+            int64_t id = self->unigram[tokens[k].number];
+            if (id >= 0) ids[used++] = id;
+        }
+        for (Py_ssize_t k = 0; self->bigrams && k + 1 < n; k++) {
+            if (!tokens[k].number || !tokens[k + 1].number) continue;
+            int32_t id = codemap_get(&self->pairs, (uint64_t)tokens[k].number * self->base
+                                                       + tokens[k + 1].number);
+            if (id >= 0) ids[used++] = id;
+        }
+        lengths[t] = used - before;
+        PyMem_Free(tokens);
+    }
+    result = Py_BuildValue("(y#y#)", (const char *)lengths, (Py_ssize_t)(count * sizeof(int64_t)),
+                           (const char *)ids, (Py_ssize_t)(used * sizeof(int64_t)));
+done:
+    PyMem_Free(lengths);
+    PyMem_Free(ids);
+    Py_DECREF(seq);
+    return result;
+}
+
+static PyMethodDef WordTable_methods[] = {
+    {"find", (PyCFunction)WordTable_find, METH_O,
+     "find(text) -> bytes: int64 rows (id, first word, last word, start, end)."},
+    {"ids_many", (PyCFunction)WordTable_ids_many, METH_O,
+     "ids_many(texts) -> (lengths, ids): int64 bytes, ids per text and all ids."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject WordTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "moderation._ngrams.WordTable",
+    .tp_doc = "WordTable(tokens, unigram, pair_codes, pair_ids, unigrams, bigrams): "
+              "word unigram and bigram ids of texts.",
+    .tp_basicsize = sizeof(WordTableObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)WordTable_init,
+    .tp_dealloc = (destructor)WordTable_dealloc,
+    .tp_methods = WordTable_methods,
+};
