@@ -69,11 +69,11 @@ def test_a_model_the_analysis_does_not_reproduce_is_scored_as_before(models_dir)
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_word_ngrams_by_token_numbers_are_the_analysers(loaded, text):
-    from moderation.analysis import (
-        _coded_word_block,
-        _compiled_word_block,
-        _word_block,
+    from moderation.occurrences import (
+        coded_word_block,
+        compiled_word_block,
         units,
+        word_block,
     )
 
     # The scorer's token-number finder and the string path find the same occurrences,
@@ -82,10 +82,10 @@ def test_word_ngrams_by_token_numbers_are_the_analysers(loaded, text):
     vec, finder = model.features_.transformer_list[0][1], model.scorer().blocks[0].word_ngrams
     assert finder is not None
     starts = [a for a, _ in units(normalised)]
-    plain = _word_block(vec, 0, normalised, starts)
+    plain = word_block(vec, 0, normalised, starts)
     assert finder.compiled is not None
-    for coded in (_coded_word_block(WordNgramIds(vec, compiled=False), vec, 0, normalised),
-                  _compiled_word_block(finder, vec, 0, normalised)):
+    for coded in (coded_word_block(WordNgramIds(vec, compiled=False), vec, 0, normalised),
+                  compiled_word_block(finder, vec, 0, normalised)):
         for name in ("local", "first", "last"):
             assert getattr(coded, name).tolist() == getattr(plain, name).tolist()
         assert [coded.gram(i) for i in range(len(coded.local))] == [
@@ -97,7 +97,7 @@ def test_word_ngrams_by_token_numbers_are_the_analysers(loaded, text):
 def test_token_or_space_scan_finds_the_default_token_patterns_tokens(text):
     import re
 
-    from moderation.analysis import _TOKEN_OR_SPACE
+    from moderation.occurrences import _TOKEN_OR_SPACE
 
     tokens = [t for t in _TOKEN_OR_SPACE.findall(text) if not t[0].isspace()]
     assert tokens == re.findall(r"(?u)\b\w\w+\b", text)
@@ -107,7 +107,7 @@ def test_token_or_space_scan_on_random_text():
     import random
     import re
 
-    from moderation.analysis import _TOKEN_OR_SPACE
+    from moderation.occurrences import _TOKEN_OR_SPACE
 
     rng = random.Random(0)
     alphabet = "ab_1é- \t\n.'ß\u00a0\u2003"
@@ -122,12 +122,12 @@ def test_token_or_space_scan_on_random_text():
     [], [7], [3, 1, 3, 3, 0, 1], list(range(50, 0, -1)) * 3, [2**31 - 1, 0, 256, 65536, 256],
     np.random.default_rng(0).integers(0, 300_000, 2_000).tolist()])
 def test_distinct_is_numpys_unique(values, dtype):
-    from moderation.analysis import _distinct, _distinct_numpy
+    from moderation.occurrences import distinct, distinct_numpy
 
     array = np.array(values, dtype=dtype)
     expected = [e.tolist() for e in np.unique(array, return_inverse=True, return_counts=True)]
-    assert [f.tolist() for f in _distinct(array)] == expected  # in C
-    assert [f.tolist() for f in _distinct_numpy(array)] == expected
+    assert [f.tolist() for f in distinct(array)] == expected  # in C
+    assert [f.tolist() for f in distinct_numpy(array)] == expected
 
 
 def test_distinct_in_c_refuses_what_it_cannot_count():
