@@ -129,3 +129,18 @@ def test_a_known_normalisation_gives_the_same_evidence(model, text):
     assert explain(model, text, categories, normalised=normalize(text)) == expected
     for evidence in expected.values():
         assert all(text[e.start:e.end] == e.text for e in evidence)
+
+
+def test_lower_casing_a_text_lower_cases_each_word_alone():
+    # explain compares the normalised text with the whole text lower-cased, standing
+    # for its words lower-cased one by one. Only a capital sigma lowers by its context
+    # (final or not), and that context stops at white space when white space is
+    # neither cased nor case-ignorable; nothing else lowers into or out of white space.
+    characters = list(map(chr, range(0x110000)))
+    for c in filter(str.isspace, characters):
+        assert c.lower() == c
+        assert ("A\u03a3" + c + "B").lower() == "a\u03c2" + c + "b"
+        assert ("A" + c + "\u03a3").lower() == "a" + c + "\u03c3"
+    assert [c for c in characters if c.lower() != c and c.lower().split() != [c.lower()]] == []
+    text = "ΣΟΦΟΣ\u00a0ΟΔΟΣ İSTANBUL\u2003Σ'Σ A\u0301Σ"
+    assert text.lower().split() == [w.lower() for w in text.split()]
