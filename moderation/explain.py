@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, pairwise
 from operator import itemgetter
 from typing import Any
 
@@ -186,6 +186,19 @@ def _span_totals(totals: NDArray[np.float64], members: list[list[int]]
                             for j in range(totals.shape[1])])
 
 
+def _stretches(original: str, spans: list[tuple[int, int]], totals: NDArray[np.float64]
+               ) -> tuple[list[tuple[int, int]], list[list[int]] | None, NDArray[np.float64]]:
+    """The stretches of the original text to rank (spans, trimmed when shown), the
+    words each holds (``None``: stretch k is word k alone) and their totals."""
+    if all(b <= c for (_, b), (c, _) in pairwise(spans)):
+        # Disjoint spans trim to distinct stretches (or to nothing): no two words
+        # merge, so only the words that are shown need trimming.
+        return spans, None, totals
+    merged = _spans(original, spans)
+    members = list(merged.values())
+    return list(merged), members, _span_totals(totals, members)
+
+
 def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str, ...],
             limit: int = MAX_EVIDENCE, normalised: str | None = None,
             analysis: Analysis | None = None) -> dict[str, list[Evidence]]:
@@ -199,18 +212,21 @@ def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str
     normalised, spans = _original_words(text, normalised)
     words, blocks = _occurrences(model, normalised, analysis)
     totals = _unit_totals(blocks, len(words), len(model.categories_))
-    merged = list(_spans(text, spans).items())
-    by_span = _span_totals(totals, [members for _, members in merged])
+    stretches, members, by_span = _stretches(text, spans, totals)
     out: dict[str, list[Evidence]] = {}
     for category in categories:
         column = model.categories_.index(category)
         weight = by_span[:, column]
-        # strongest first; the positive ones lead, so cutting before filtering is the same
-        order = [k for k in np.argsort(-weight, kind="stable")[:limit].tolist() if weight[k] > 0]
-        out[category] = [
-            Evidence(a, b, text[a:b], float(weight[k]),
-                     _word_grams(blocks, members, column))
-            for k in order for (a, b), members in (merged[k],)]
+        values = weight.tolist()
+        shown: list[Evidence] = []
+        for k in np.argsort(-weight, kind="stable").tolist():
+            if len(shown) == limit or not values[k] > 0:
+                break  # strongest first: the rest are no stronger
+            a, b = _trim(text, *stretches[k])  # a merged stretch is trimmed already
+            if a < b:
+                shown.append(Evidence(a, b, text[a:b], values[k], _word_grams(
+                    blocks, [k] if members is None else members[k], column)))
+        out[category] = shown
     return out
 
 

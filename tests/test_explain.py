@@ -3,7 +3,15 @@ import pytest
 
 from moderation.analysis import units, word_ngrams
 from moderation.artefact import load_model
-from moderation.explain import _occurrences, _unit_totals, explain
+from moderation.explain import (
+    _occurrences,
+    _original_words,
+    _spans,
+    _stretches,
+    _trim,
+    _unit_totals,
+    explain,
+)
 from moderation.normalize import normalize
 
 
@@ -144,3 +152,26 @@ def test_lower_casing_a_text_lower_cases_each_word_alone():
     assert [c for c in characters if c.lower() != c and c.lower().split() != [c.lower()]] == []
     text = "ΣΟΦΟΣ\u00a0ΟΔΟΣ İSTANBUL\u2003Σ'Σ A\u0301Σ"
     assert text.lower().split() == [w.lower() for w in text.split()]
+
+
+@pytest.mark.parametrize(("text", "disjoint"), [
+    ("You are a complete IDIOT!!! go away -- ... ok", True),
+    ("f u c k you, st00pid!!!  \u200b (idiot)", True),
+    ("visit www.pills-rx.shop now", False),  # "_url_ dom_pills_rx_shop": one stretch
+    ("", True),
+])
+def test_words_with_disjoint_spans_stand_alone(model, text, disjoint):
+    # explain trims only the words it shows when no two words' spans overlap; that
+    # must rank the same stretches as trimming and merging every word.
+    _, spans = _original_words(text, normalize(text))
+    totals = np.arange(2.0 * len(spans)).reshape(-1, 2)
+    stretches, members, by_span = _stretches(text, spans, totals)
+    merged = _spans(text, spans)
+    assert (members is None) == disjoint
+    if disjoint:
+        trimmed = [(_trim(text, *span), [u]) for u, span in enumerate(stretches)]
+        assert [(span, u) for span, u in trimmed if span[0] < span[1]] == list(merged.items())
+        assert stretches is spans and by_span is totals
+    else:
+        assert (stretches, members) == (list(merged), list(merged.values()))
+        assert by_span.sum() == totals.sum()
