@@ -84,8 +84,10 @@ def _occurrences(model: ModerationModel, text: str, analysis: Analysis | None = 
             [values.get(t + block.offset, 0.0) for t in terms.tolist()])
         # Per distinct term, then spread over its occurrences: each occurrence gets
         # the same value as computing it on its own, from a fraction of the work.
-        weights = model.coef_[terms + block.offset].astype(np.float64)
-        block.share = (tfidf[:, None] * weights / counts[:, None])[block.where]
+        # np.take gathers rows several times faster than indexing with an array;
+        # float32 weights widen exactly in the product, as an explicit cast did.
+        weights = np.take(model.coef_, terms + block.offset, axis=0)
+        block.share = np.take(tfidf[:, None] * weights / counts[:, None], block.where, axis=0)
     return analysis.units, blocks
 
 
@@ -102,7 +104,7 @@ def _unit_totals(blocks: list[Block], n_units: int, n_categories: int
         else:
             unit, occurrence, width = pairs
             units.append(unit)
-            shares.append(block.share[occurrence] / width[:, None])
+            shares.append(np.take(block.share, occurrence, axis=0) / width[:, None])
     unit, share = np.concatenate(units), np.concatenate(shares)
     return np.column_stack([np.bincount(unit, weights=share[:, j], minlength=n_units)
                             for j in range(n_categories)])
