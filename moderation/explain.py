@@ -150,8 +150,10 @@ def _trim(original: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _original_words(text: str, normalised: str | None) -> tuple[str, list[tuple[int, int]]]:
-    """The normalised text and, per word of it, the span of ``text`` it came from.
+def _original_words(text: str, normalised: str | None
+                    ) -> tuple[str, list[tuple[int, int]] | None]:
+    """The normalised text and, per word of it, the span of ``text`` it came from
+    (``None``: the span the word has in the normalised text).
 
     When normalisation only lower-cased the words and folded white space (most
     comments), its words are the original words in order and the offset-tracking
@@ -161,7 +163,9 @@ def _original_words(text: str, normalised: str | None) -> tuple[str, list[tuple[
     # keeps white space and the rest apart (test_explain checks both on every
     # character), so one comparison tests every word.
     if normalised is not None and normalised == " ".join(text.lower().split()):
-        return normalised, units(text)
+        # No character lowers to fewer, so equal lengths mean every word kept its
+        # length and one character separates each from the next, as in ``normalised``.
+        return normalised, None if len(normalised) == len(text) else units(text)
     return normalize_words_with_offsets(text)
 
 
@@ -213,6 +217,7 @@ def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str
         normalised = analysis.text
     normalised, spans = _original_words(text, normalised)
     words, blocks = _occurrences(model, normalised, analysis)
+    spans = words if spans is None else spans
     totals = _unit_totals(blocks, len(words), len(model.categories_))
     stretches, members, by_span = _stretches(text, spans, totals)
     out: dict[str, list[Evidence]] = {}

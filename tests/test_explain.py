@@ -119,7 +119,8 @@ def test_other_tfidf_settings_take_scikit_learns_values(model):
 
 
 @pytest.mark.parametrize("text", [
-    "You are a complete IDIOT!!! go away",  # only lower-cased: the original words are used
+    "You are a complete IDIOT!!! go away",
+    "You are a complete IDIOT, go away",  # only lower-cased: the original words are used
     "Tabs\tand  double  spaces\n\nand NEW lines,   idiot",
     "ΣΟΦΟΣ said the idiot ΟΔΟΣ",  # a final sigma lowers differently inside a word
     "İstanbul idiots",  # "İ" lowers to two characters: normalisation keeps it
@@ -163,7 +164,8 @@ def test_lower_casing_a_text_lower_cases_each_word_alone():
 def test_words_with_disjoint_spans_stand_alone(model, text, disjoint):
     # explain trims only the words it shows when no two words' spans overlap; that
     # must rank the same stretches as trimming and merging every word.
-    _, spans = _original_words(text, normalize(text))
+    normalised, spans = _original_words(text, normalize(text))
+    spans = units(normalised) if spans is None else spans
     totals = np.arange(2.0 * len(spans)).reshape(-1, 2)
     stretches, members, by_span = _stretches(text, spans, totals)
     merged = _spans(text, spans)
@@ -175,3 +177,19 @@ def test_words_with_disjoint_spans_stand_alone(model, text, disjoint):
     else:
         assert (stretches, members) == (list(merged), list(merged.values()))
         assert by_span.sum() == totals.sum()
+
+
+@pytest.mark.parametrize(("text", "spans"), [
+    ("Idiot, GO away", None),  # the words lie where the normalised ones do
+    ("Idiot,\tGO away", None),
+    (" Idiot, GO away", [(1, 7), (8, 10), (11, 15)]),
+    ("Idiot,  GO\n\naway ", [(0, 6), (8, 10), (12, 16)]),
+    ("\u0130dIOT go", [(0, 5), (6, 8)]),  # normalisation keeps the dotted capital I
+    ("Idiot!!! go", [(0, 8), (9, 11)]),  # "!!" in the normalised text
+])
+def test_original_words(text, spans):
+    normalised = normalize(text)
+    found = _original_words(text, normalised)
+    assert found == (normalised, spans)
+    for (a, b), (c, d) in zip(units(normalised), spans or units(normalised), strict=True):
+        assert normalize(text[c:d]) == normalised[a:b]
