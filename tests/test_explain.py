@@ -22,8 +22,8 @@ def model(models_dir):
 
 def _shares(model, normalised):
     """Per category, the sum of every occurrence's share of the linear score."""
-    _, blocks = _occurrences(model, normalised)
-    return sum(b.share.sum(axis=0) for b in blocks)
+    _, _, shares = _occurrences(model, normalised)
+    return sum(s.sum(axis=1) for s in shares)
 
 
 @pytest.mark.parametrize("text", [
@@ -36,10 +36,15 @@ def test_contributions_add_up_to_the_linear_score(model, text):
     normalised = normalize(text)
     raw = model.decision_function_normalized([normalised])[0]
     assert _shares(model, normalised) + model.intercept_ == pytest.approx(raw, abs=1e-4)
-    units, blocks = _occurrences(model, normalised)
+    units, blocks, shares = _occurrences(model, normalised)
     # Crediting shares to words loses none of them.
-    totals = _unit_totals(blocks, len(units), len(model.categories_))
-    assert totals.sum(axis=0) + model.intercept_ == pytest.approx(raw, abs=1e-4)
+    totals = _unit_totals(blocks, shares, len(units))
+    assert totals.sum(axis=1) + model.intercept_ == pytest.approx(raw, abs=1e-4)
+    # Asked for one category, the same shares and totals as asked for all.
+    for j in range(len(model.categories_)):
+        _, _, one = _occurrences(model, normalised, columns=[j])
+        assert all(np.array_equal(a, b[j:j + 1]) for a, b in zip(one, shares, strict=True))
+        assert np.array_equal(_unit_totals(blocks, one, len(units)), totals[j:j + 1])
 
 
 @pytest.mark.parametrize("text", ["short a bb ccc dddd eeeee", "it's the _url_ dom_x_com end",
@@ -54,7 +59,7 @@ def test_ngrams_match_scikit_learn_analysers(model, text):
         assert covered.startswith(text[spans[a][0]:spans[a][1]])
         assert gram.split(" ")[0] in text[spans[a][0]:spans[a][1]]
         assert gram.split(" ")[-1] in text[spans[b][0]:spans[b][1]]
-    _, (word_block, char_block) = _occurrences(model, text)
+    _, (word_block, char_block), _ = _occurrences(model, text)
     known = [chars.vocabulary_[g] for g in chars.build_analyzer()(text) if g in chars.vocabulary_]
     assert sorted(char_block.local.tolist()) == sorted(known)
     assert sorted(word_block.local.tolist()) == sorted(
@@ -166,7 +171,7 @@ def test_words_with_disjoint_spans_stand_alone(model, text, disjoint):
     # must rank the same stretches as trimming and merging every word.
     normalised, spans = _original_words(text, normalize(text))
     spans = units(normalised) if spans is None else spans
-    totals = np.arange(2.0 * len(spans)).reshape(-1, 2)
+    totals = np.arange(2.0 * len(spans)).reshape(2, -1)
     stretches, members, by_span = _stretches(text, spans, totals)
     merged = _spans(text, spans)
     assert (members is None) == disjoint
