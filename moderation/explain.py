@@ -5,7 +5,7 @@ A category's linear score is a sum over the comment's n-grams of
 credited to the word (whitespace token) it lies in, and that word is mapped
 back to the characters the commenter actually typed: directly when normalisation
 only lower-cased and folded white space, otherwise with
-:func:`~moderation.normalize.normalize_words_with_offsets`.
+:func:`~moderation.normalize.original_word_spans`.
 
 Every category is explained from one pass over the text: the occurrences and
 their shares are numpy arrays (a row per category asked for), and n-gram strings
@@ -26,7 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .analysis import Analysis, Block, analyse, units
 from .model import ModerationModel
-from .normalize import normalize_words_with_offsets
+from .normalize import normalize, original_word_spans
 
 __all__ = ["Evidence", "explain", "explain_many", "toxic_characters", "MAX_EVIDENCE"]
 
@@ -155,23 +155,22 @@ def _trim(original: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _original_words(text: str, normalised: str | None
-                    ) -> tuple[str, list[tuple[int, int]] | None]:
-    """The normalised text and, per word of it, the span of ``text`` it came from
-    (``None``: the span the word has in the normalised text).
+def _original_words(text: str, analysis: Analysis) -> list[tuple[int, int]]:
+    """Per word of the analysed normalised text, the span of ``text`` it came from.
 
     When normalisation only lower-cased the words and folded white space (most
     comments), its words are the original words in order and the offset-tracking
     normalisation is not needed.
     """
+    normalised, words = analysis.text, analysis.units
     # Lower-casing the whole text lower-cases each word as it would alone, and
     # keeps white space and the rest apart (test_explain checks both on every
     # character), so one comparison tests every word.
-    if normalised is not None and normalised == " ".join(text.lower().split()):
+    if normalised == " ".join(text.lower().split()):
         # No character lowers to fewer, so equal lengths mean every word kept its
         # length and one character separates each from the next, as in ``normalised``.
-        return normalised, None if len(normalised) == len(text) else units(text)
-    return normalize_words_with_offsets(text)
+        return words if len(normalised) == len(text) else units(text)
+    return original_word_spans(text, words)
 
 
 def _spans(original: str, spans: list[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
@@ -218,12 +217,11 @@ def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str
     ``normalised`` is ``normalize(text)`` and ``analysis`` its analysis, when the
     caller has them already.
     """
-    if analysis is not None:
-        normalised = analysis.text
-    normalised, spans = _original_words(text, normalised)
-    words, blocks, shares = _occurrences(model, normalised, analysis,
+    if analysis is None:
+        analysis = analyse(model, normalize(text) if normalised is None else normalised)
+    spans = _original_words(text, analysis)
+    words, blocks, shares = _occurrences(model, analysis.text, analysis,
                                          [model.categories_.index(c) for c in categories])
-    spans = words if spans is None else spans
     totals = _unit_totals(blocks, shares, len(words))
     stretches, members, by_span = _stretches(text, spans, totals)
     out: dict[str, list[Evidence]] = {}

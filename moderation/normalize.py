@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .rewrite import Rewrite
 
-__all__ = ["Normalized", "normalize", "normalize_with_offsets", "normalize_words_with_offsets",
+__all__ = ["Normalized", "normalize", "normalize_with_offsets", "original_word_spans",
            "fold_line_endings", "count_links", "link_hosts"]
 
 # Zero-width, bidi, variation selectors, fillers and C0/C1 controls (tab and
@@ -242,17 +242,19 @@ def normalize_with_offsets(text: str) -> Normalized:
     return Normalized(buf.text, tuple(buf.starts), tuple(buf.ends))
 
 
-def normalize_words_with_offsets(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """Normalise ``text`` and give, per word of the result, the span of ``text`` it came
-    from: what :meth:`Normalized.original_span` gives for each word, for less work."""
+def original_word_spans(text: str, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Per word of ``normalize(text)`` (``words``: their spans in it), the span of ``text``
+    it came from: what :meth:`Normalized.original_span` gives, for less work."""
     buf = _rewrite(text, track=True)
     assert buf.starts is not None and buf.ends is not None
     # Folding white space replaces white space only: every other character keeps
-    # its place among them and its span, so the words and their spans are known
-    # now, and the two passes that would track the folding are not needed.
+    # its place among them and its span, so the two passes that would track the
+    # folding are not needed. Unless folding shortens the text, each word already
+    # lies where it will (one character between words, none at either end).
+    if len(buf.text) != (words[-1][1] if words else 0):
+        words = [m.span() for m in _NON_SPACE.finditer(buf.text)]
     starts, ends = buf.starts, buf.ends
-    return " ".join(buf.text.split()), [(starts[m.start()], ends[m.end() - 1])
-                                        for m in _NON_SPACE.finditer(buf.text)]
+    return [(starts[a], ends[b - 1]) for a, b in words]
 
 
 def link_hosts(text: str) -> list[str]:
