@@ -132,10 +132,10 @@ def _word_grams(blocks: list[Block], shares: list[NDArray[np.float64]], members:
                     summed[key] = summed.get(key, 0.0) + share
             continue
         for u in members:
-            hit, widths = block.in_word(u)
-            for i, share, width in zip(hit, row[hit].tolist(), widths, strict=True):
+            hit, widths = block.in_word(u)  # a few: one by one beats gathering them
+            for i, width in zip(hit, widths, strict=True):
                 gram = block.gram(i)
-                summed[gram] = summed.get(gram, 0.0) + share / width
+                summed[gram] = summed.get(gram, 0.0) + row.item(i) / width
     # reverse=True keeps equal weights in first-seen order, as a stable sort does
     top = sorted(summed.items(), key=itemgetter(1), reverse=True)[:_NGRAMS_PER_WORD]
     return [(g, w) for g, w in top if w > 0]
