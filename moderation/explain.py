@@ -5,10 +5,10 @@ A category's linear score is a sum over the comment's n-grams of
 credited to the word (whitespace token) it lies in, and that word is mapped
 back to the characters the commenter actually typed: directly when normalisation
 only lower-cased and folded white space, otherwise with
-:func:`~moderation.normalize.normalize_with_offsets`.
+:func:`~moderation.normalize.original_word_spans`.
 
 Every category is explained from one pass over the text: the occurrences and
-their shares are numpy arrays (one column per category), and n-gram strings
+their shares are numpy arrays (a row per category asked for), and n-gram strings
 are rebuilt only for the few words that end up shown.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, pairwise
 from operator import itemgetter
 from typing import Any
 
@@ -26,7 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .analysis import Analysis, Block, analyse, units
 from .model import ModerationModel
-from .normalize import normalize_with_offsets
+from .normalize import normalize, original_word_spans
 
 __all__ = ["Evidence", "explain", "explain_many", "toxic_characters", "MAX_EVIDENCE"]
 
@@ -64,71 +64,78 @@ def _tfidf(vec: TfidfVectorizer, terms: NDArray[np.integer[Any]], counts: NDArra
     return (raw / np.sqrt(np.dot(raw, raw))).astype(vec.dtype).astype(np.float64)
 
 
-def _occurrences(model: ModerationModel, text: str, analysis: Analysis | None = None
-                 ) -> tuple[list[tuple[int, int]], list[Block]]:
-    """The words of normalised ``text`` and every known n-gram occurrence in it, each with
-    its share of every category's linear score (shares sum to score minus intercept).
+def _occurrences(model: ModerationModel, text: str, analysis: Analysis | None = None,
+                 columns: list[int] | None = None
+                 ) -> tuple[list[tuple[int, int]], list[Block], list[NDArray[np.float64]]]:
+    """The words of normalised ``text``, its blocks of known n-gram occurrences and, per
+    block, each occurrence's share of the linear score of each category in ``columns``
+    (all by default): a row per category, shares summing to score minus intercept.
     ``analysis``: the text's, when the caller has it already."""
     analysis = analysis or analyse(model, text)
     blocks = analysis.blocks
+    rows = list(range(len(model.categories_))) if columns is None else columns
     exact = all(_exact_tfidf(b.vec) for b in blocks)
     if not exact:  # other settings: take scikit-learn's values for the text
         X = model.features_.transform([text]).tocsr()
         values = dict(zip(X.indices.tolist(), X.data.tolist(), strict=True))
+    shares = []
     for block in blocks:
         if not len(block.local):
-            block.share = np.zeros((0, len(model.categories_)))
+            shares.append(np.zeros((len(rows), 0)))
             continue
         terms, counts = block.distinct, block.counts
         tfidf = _tfidf(block.vec, terms, counts) if exact else np.array(
             [values.get(t + block.offset, 0.0) for t in terms.tolist()])
         # Per distinct term, then spread over its occurrences: each occurrence gets
         # the same value as computing it on its own, from a fraction of the work.
-        weights = model.coef_[terms + block.offset].astype(np.float64)
-        block.share = (tfidf[:, None] * weights / counts[:, None])[block.where]
-    return analysis.units, blocks
+        # Only the categories asked for (usually one), a row each so that every step
+        # runs along contiguous memory; np.take gathers several times faster than
+        # indexing with an array. float32 weights widen exactly in the product.
+        weights = np.take(model.coef_, terms + block.offset, axis=0).T[rows]
+        shares.append(np.take(tfidf * weights / counts, block.where, axis=1))
+    return analysis.units, blocks, shares
 
 
-def _unit_totals(blocks: list[Block], n_units: int, n_categories: int
+def _unit_totals(blocks: list[Block], shares: list[NDArray[np.float64]], n_units: int
                  ) -> NDArray[np.float64]:
-    """Per word, per category: the shares of the occurrences lying in it (one spanning
-    several words, a bigram across a space, is split evenly between them)."""
-    units, shares = [], []
-    for block in blocks:
+    """Per category (a row each, as in ``shares``), per word: the shares of the
+    occurrences lying in it (one spanning several words, a bigram across a space, is
+    split evenly between them)."""
+    units, parts = [], []
+    for block, share in zip(blocks, shares, strict=True):
         pairs = block.pairs()
         if pairs is None:
             units.append(block.first)
-            shares.append(block.share)
+            parts.append(share)
         else:
             unit, occurrence, width = pairs
             units.append(unit)
-            shares.append(block.share[occurrence] / width[:, None])
-    unit, share = np.concatenate(units), np.concatenate(shares)
-    return np.column_stack([np.bincount(unit, weights=share[:, j], minlength=n_units)
-                            for j in range(n_categories)])
+            parts.append(np.take(share, occurrence, axis=1) / width)
+    unit, share = np.concatenate(units), np.concatenate(parts, axis=1)
+    return np.array([np.bincount(unit, weights=row, minlength=n_units) for row in share])
 
 
-def _word_grams(blocks: list[Block], members: list[int], column: int
+def _word_grams(blocks: list[Block], shares: list[NDArray[np.float64]], members: list[int]
                 ) -> list[tuple[str, float]]:
-    """The n-grams that raised the category most within the given words."""
+    """The n-grams that raised a category most within the given words (``shares``:
+    the category's share of each occurrence, per block)."""
     summed: dict[str, float] = {}
-    for block in blocks:
-        shares = block.share[:, column]
+    for block, row in zip(blocks, shares, strict=True):
         if block.gram is None:  # character n-grams, stored word after word
             assert block.terms is not None and block.bounds is not None
             terms = block.terms
             for u in members:
                 a, b = block.bounds[u], block.bounds[u + 1]
-                for index, share in zip(block.local[a:b].tolist(), shares[a:b].tolist(),
+                for index, share in zip(block.local[a:b].tolist(), row[a:b].tolist(),
                                         strict=True):
                     key = terms[index].strip()
                     summed[key] = summed.get(key, 0.0) + share
             continue
         for u in members:
-            hit, widths = block.in_word(u)
-            for i, share, width in zip(hit, shares[hit].tolist(), widths, strict=True):
+            hit, widths = block.in_word(u)  # a few: one by one beats gathering them
+            for i, width in zip(hit, widths, strict=True):
                 gram = block.gram(i)
-                summed[gram] = summed.get(gram, 0.0) + share / width
+                summed[gram] = summed.get(gram, 0.0) + row.item(i) / width
     # reverse=True keeps equal weights in first-seen order, as a stable sort does
     top = sorted(summed.items(), key=itemgetter(1), reverse=True)[:_NGRAMS_PER_WORD]
     return [(g, w) for g, w in top if w > 0]
@@ -148,19 +155,22 @@ def _trim(original: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _original_words(text: str, normalised: str | None) -> tuple[str, list[tuple[int, int]]]:
-    """The normalised text and, per word of it, the span of ``text`` it came from.
+def _original_words(text: str, analysis: Analysis) -> list[tuple[int, int]]:
+    """Per word of the analysed normalised text, the span of ``text`` it came from.
 
     When normalisation only lower-cased the words and folded white space (most
     comments), its words are the original words in order and the offset-tracking
     normalisation is not needed.
     """
-    if normalised is not None:
-        words = units(text)
-        if normalised.split() == [text[a:b].lower() for a, b in words]:
-            return normalised, words
-    norm = normalize_with_offsets(text)
-    return norm.text, [norm.original_span(a, b) for a, b in units(norm.text)]
+    normalised, words = analysis.text, analysis.units
+    # Lower-casing the whole text lower-cases each word as it would alone, and
+    # keeps white space and the rest apart (test_explain checks both on every
+    # character), so one comparison tests every word.
+    if normalised == " ".join(text.lower().split()):
+        # No character lowers to fewer, so equal lengths mean every word kept its
+        # length and one character separates each from the next, as in ``normalised``.
+        return words if len(normalised) == len(text) else units(text)
+    return original_word_spans(text, words)
 
 
 def _spans(original: str, spans: list[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
@@ -177,13 +187,26 @@ def _spans(original: str, spans: list[tuple[int, int]]) -> dict[tuple[int, int],
 
 def _span_totals(totals: NDArray[np.float64], members: list[list[int]]
                  ) -> NDArray[np.float64]:
-    """Per original stretch, per category: the totals of the words it holds."""
+    """Per category (a row each), per original stretch: the totals of the words it holds."""
     if all(len(m) == 1 for m in members):  # one word each, the usual case
-        return totals[[m[0] for m in members]]
+        return totals[:, [m[0] for m in members]]
     owner = np.repeat(np.arange(len(members)), [len(m) for m in members])
     words = list(chain.from_iterable(members))
-    return np.column_stack([np.bincount(owner, weights=totals[words, j], minlength=len(members))
-                            for j in range(totals.shape[1])])
+    return np.array([np.bincount(owner, weights=row[words], minlength=len(members))
+                     for row in totals])
+
+
+def _stretches(original: str, spans: list[tuple[int, int]], totals: NDArray[np.float64]
+               ) -> tuple[list[tuple[int, int]], list[list[int]] | None, NDArray[np.float64]]:
+    """The stretches of the original text to rank (spans, trimmed when shown), the
+    words each holds (``None``: stretch k is word k alone) and their totals."""
+    if all(b <= c for (_, b), (c, _) in pairwise(spans)):
+        # Disjoint spans trim to distinct stretches (or to nothing): no two words
+        # merge, so only the words that are shown need trimming.
+        return spans, None, totals
+    merged = _spans(original, spans)
+    members = list(merged.values())
+    return list(merged), members, _span_totals(totals, members)
 
 
 def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str, ...],
@@ -194,23 +217,26 @@ def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str
     ``normalised`` is ``normalize(text)`` and ``analysis`` its analysis, when the
     caller has them already.
     """
-    if analysis is not None:
-        normalised = analysis.text
-    normalised, spans = _original_words(text, normalised)
-    words, blocks = _occurrences(model, normalised, analysis)
-    totals = _unit_totals(blocks, len(words), len(model.categories_))
-    merged = list(_spans(text, spans).items())
-    by_span = _span_totals(totals, [members for _, members in merged])
+    if analysis is None:
+        analysis = analyse(model, normalize(text) if normalised is None else normalised)
+    spans = _original_words(text, analysis)
+    words, blocks, shares = _occurrences(model, analysis.text, analysis,
+                                         [model.categories_.index(c) for c in categories])
+    totals = _unit_totals(blocks, shares, len(words))
+    stretches, members, by_span = _stretches(text, spans, totals)
     out: dict[str, list[Evidence]] = {}
-    for category in categories:
-        column = model.categories_.index(category)
-        weight = by_span[:, column]
-        # strongest first; the positive ones lead, so cutting before filtering is the same
-        order = [k for k in np.argsort(-weight, kind="stable")[:limit].tolist() if weight[k] > 0]
-        out[category] = [
-            Evidence(a, b, text[a:b], float(weight[k]),
-                     _word_grams(blocks, members, column))
-            for k in order for (a, b), members in (merged[k],)]
+    for row, category in enumerate(categories):
+        weight = by_span[row]
+        values = weight.tolist()
+        shown: list[Evidence] = []
+        for k in np.argsort(-weight, kind="stable").tolist():
+            if len(shown) == limit or not values[k] > 0:
+                break  # strongest first: the rest are no stronger
+            a, b = _trim(text, *stretches[k])  # a merged stretch is trimmed already
+            if a < b:
+                shown.append(Evidence(a, b, text[a:b], values[k], _word_grams(
+                    blocks, [s[row] for s in shares], [k] if members is None else members[k])))
+        out[category] = shown
     return out
 
 

@@ -1,9 +1,17 @@
 import numpy as np
 import pytest
 
-from moderation.analysis import units, word_ngrams
+from moderation.analysis import analyse, units, word_ngrams
 from moderation.artefact import load_model
-from moderation.explain import _occurrences, _unit_totals, explain
+from moderation.explain import (
+    _occurrences,
+    _original_words,
+    _spans,
+    _stretches,
+    _trim,
+    _unit_totals,
+    explain,
+)
 from moderation.normalize import normalize
 
 
@@ -14,8 +22,8 @@ def model(models_dir):
 
 def _shares(model, normalised):
     """Per category, the sum of every occurrence's share of the linear score."""
-    _, blocks = _occurrences(model, normalised)
-    return sum(b.share.sum(axis=0) for b in blocks)
+    _, _, shares = _occurrences(model, normalised)
+    return sum(s.sum(axis=1) for s in shares)
 
 
 @pytest.mark.parametrize("text", [
@@ -28,10 +36,15 @@ def test_contributions_add_up_to_the_linear_score(model, text):
     normalised = normalize(text)
     raw = model.decision_function_normalized([normalised])[0]
     assert _shares(model, normalised) + model.intercept_ == pytest.approx(raw, abs=1e-4)
-    units, blocks = _occurrences(model, normalised)
+    units, blocks, shares = _occurrences(model, normalised)
     # Crediting shares to words loses none of them.
-    totals = _unit_totals(blocks, len(units), len(model.categories_))
-    assert totals.sum(axis=0) + model.intercept_ == pytest.approx(raw, abs=1e-4)
+    totals = _unit_totals(blocks, shares, len(units))
+    assert totals.sum(axis=1) + model.intercept_ == pytest.approx(raw, abs=1e-4)
+    # Asked for one category, the same shares and totals as asked for all.
+    for j in range(len(model.categories_)):
+        _, _, one = _occurrences(model, normalised, columns=[j])
+        assert all(np.array_equal(a, b[j:j + 1]) for a, b in zip(one, shares, strict=True))
+        assert np.array_equal(_unit_totals(blocks, one, len(units)), totals[j:j + 1])
 
 
 @pytest.mark.parametrize("text", ["short a bb ccc dddd eeeee", "it's the _url_ dom_x_com end",
@@ -46,7 +59,7 @@ def test_ngrams_match_scikit_learn_analysers(model, text):
         assert covered.startswith(text[spans[a][0]:spans[a][1]])
         assert gram.split(" ")[0] in text[spans[a][0]:spans[a][1]]
         assert gram.split(" ")[-1] in text[spans[b][0]:spans[b][1]]
-    _, (word_block, char_block) = _occurrences(model, text)
+    _, (word_block, char_block), _ = _occurrences(model, text)
     known = [chars.vocabulary_[g] for g in chars.build_analyzer()(text) if g in chars.vocabulary_]
     assert sorted(char_block.local.tolist()) == sorted(known)
     assert sorted(word_block.local.tolist()) == sorted(
@@ -111,7 +124,8 @@ def test_other_tfidf_settings_take_scikit_learns_values(model):
 
 
 @pytest.mark.parametrize("text", [
-    "You are a complete IDIOT!!! go away",  # only lower-cased: the original words are used
+    "You are a complete IDIOT!!! go away",
+    "You are a complete IDIOT, go away",  # only lower-cased: the original words are used
     "Tabs\tand  double  spaces\n\nand NEW lines,   idiot",
     "ΣΟΦΟΣ said the idiot ΟΔΟΣ",  # a final sigma lowers differently inside a word
     "İstanbul idiots",  # "İ" lowers to two characters: normalisation keeps it
@@ -129,3 +143,59 @@ def test_a_known_normalisation_gives_the_same_evidence(model, text):
     assert explain(model, text, categories, normalised=normalize(text)) == expected
     for evidence in expected.values():
         assert all(text[e.start:e.end] == e.text for e in evidence)
+
+
+def test_lower_casing_a_text_lower_cases_each_word_alone():
+    # explain compares the normalised text with the whole text lower-cased, standing
+    # for its words lower-cased one by one. Only a capital sigma lowers by its context
+    # (final or not), and that context stops at white space when white space is
+    # neither cased nor case-ignorable; nothing else lowers into or out of white space.
+    characters = list(map(chr, range(0x110000)))
+    for c in filter(str.isspace, characters):
+        assert c.lower() == c
+        assert ("A\u03a3" + c + "B").lower() == "a\u03c2" + c + "b"
+        assert ("A" + c + "\u03a3").lower() == "a" + c + "\u03c3"
+    assert [c for c in characters if c.lower() != c and c.lower().split() != [c.lower()]] == []
+    text = "ΣΟΦΟΣ\u00a0ΟΔΟΣ İSTANBUL\u2003Σ'Σ A\u0301Σ"
+    assert text.lower().split() == [w.lower() for w in text.split()]
+
+
+@pytest.mark.parametrize(("text", "disjoint"), [
+    ("You are a complete IDIOT!!! go away -- ... ok", True),
+    ("f u c k you, st00pid!!!  \u200b (idiot)", True),
+    ("visit www.pills-rx.shop now", False),  # "_url_ dom_pills_rx_shop": one stretch
+    ("", True),
+])
+def test_words_with_disjoint_spans_stand_alone(model, text, disjoint):
+    # explain trims only the words it shows when no two words' spans overlap; that
+    # must rank the same stretches as trimming and merging every word.
+    spans = _original_words(text, analyse(model, normalize(text)))
+    totals = np.arange(2.0 * len(spans)).reshape(2, -1)
+    stretches, members, by_span = _stretches(text, spans, totals)
+    merged = _spans(text, spans)
+    assert (members is None) == disjoint
+    if disjoint:
+        trimmed = [(_trim(text, *span), [u]) for u, span in enumerate(stretches)]
+        assert [(span, u) for span, u in trimmed if span[0] < span[1]] == list(merged.items())
+        assert stretches is spans and by_span is totals
+    else:
+        assert (stretches, members) == (list(merged), list(merged.values()))
+        assert by_span.sum() == totals.sum()
+
+
+@pytest.mark.parametrize(("text", "spans"), [
+    ("Idiot, GO away", None),  # the words lie where the normalised ones do
+    ("Idiot,\tGO away", None),
+    ("Idiot!!! GO away", [(0, 8), (9, 11), (12, 16)]),  # tracked; folding moves no word
+    ("Idiot!!!  GO away", [(0, 8), (10, 12), (13, 17)]),
+    (" Idiot, GO away", [(1, 7), (8, 10), (11, 15)]),
+    ("Idiot,  GO\n\naway ", [(0, 6), (8, 10), (12, 16)]),
+    ("\u0130dIOT go", [(0, 5), (6, 8)]),  # normalisation keeps the dotted capital I
+    ("Idiot!!! go", [(0, 8), (9, 11)]),  # "!!" in the normalised text
+])
+def test_original_words(model, text, spans):
+    analysis = analyse(model, normalize(text))
+    found = _original_words(text, analysis)
+    assert found == (analysis.units if spans is None else spans)
+    for (a, b), (c, d) in zip(analysis.units, found, strict=True):
+        assert normalize(text[c:d]) == analysis.text[a:b]

@@ -7,6 +7,7 @@ before the shortcuts. Both must agree on every text we have.
 
 import json
 import random
+import re
 
 import pytest
 
@@ -59,6 +60,9 @@ def _assert_same(texts: list[str]) -> None:
         tracked, reference = norm.normalize_with_offsets(text), norm._run(text, True, exact=True)
         assert (tracked.text, tracked.starts, tracked.ends) == (
             reference.text, tuple(reference.starts), tuple(reference.ends)), text
+        words = [m.span() for m in re.finditer(r"\S+", tracked.text)]
+        assert norm.original_word_spans(text, words) == [
+            tracked.original_span(a, b) for a, b in words], text
         hosts = norm.link_hosts(text)
         assert hosts == _link_hosts_exact(text), text
         # The link checks skip link_hosts when the normalised text shows no link.
