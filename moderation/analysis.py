@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -39,16 +40,15 @@ _ONE_TEXT = np.zeros(1, dtype=np.intp)  # where the one text's run of terms star
 
 @dataclass
 class Analysis:
-    """A normalised text, how many whitespace words it has and each vectoriser's
-    occurrences."""
+    """A normalised text and each vectoriser's occurrences in it."""
 
     text: str
-    n_units: int
     blocks: list[Block]
 
-    @property
+    @cached_property
     def units(self) -> list[tuple[int, int]]:
-        """The whitespace words' spans (found again: scoring needs only their number)."""
+        """The whitespace words' spans (found when an explanation asks: scoring needs
+        only their number)."""
         return units(self.text)
 
 
@@ -101,7 +101,7 @@ def analyse(model: ModerationModel, text: str) -> Analysis:
             else:
                 blocks.append(coded_word_block(finder, vec, offset, text))
         offset += len(vec.vocabulary_)
-    return Analysis(text, len(text.split()), blocks)
+    return Analysis(text, blocks)
 
 
 def _plain_words(vec: TfidfVectorizer) -> bool:

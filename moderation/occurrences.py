@@ -102,7 +102,6 @@ class Block:
     distinct: NDArray[np.integer[Any]] = field(init=False)  # sorted distinct ids
     where: NDArray[np.int64] = field(init=False)  # each occurrence's index in ``distinct``
     counts: NDArray[np.int64] = field(init=False)  # occurrences of each distinct id
-    share: NDArray[np.float64] = field(init=False)  # (occurrences, categories); explain sets it
 
     def __post_init__(self) -> None:
         self.distinct, self.where, self.counts = distinct(self.local)
