@@ -5,13 +5,13 @@ per-call machinery.
 builds a sparse matrix per vectoriser, normalises it, stacks the blocks and only
 then multiplies by the weights. For one comment that overhead costs several
 times the arithmetic. Here each vectoriser's n-grams are found as vocabulary ids:
-``char_wb`` ones per word, remembered, and a batch's new words together
-(:mod:`.char_ngrams`); word unigrams and bigrams from the vectoriser's own
-tokenizer (:mod:`.word_ngrams`); anything else through its fitted analyser. Both
-finders are tested against scikit-learn's analysers. A batch's (text, term) pairs
+``char_wb`` ones word by word (:mod:`.char_ngrams`: the C extension's hash table, or
+without it a per-word cache and numpy); word unigrams and bigrams as the default
+tokenizer finds them (:mod:`.word_ngrams`); anything else through its fitted analyser.
+Both finders are tested against scikit-learn's analysers. A batch's (text, term) pairs
 are counted by one sort, and every category is scored at once against one stacked
-matrix holding ``idf * coef`` per term; the per-row norm is applied to the few
-scores instead of to every feature.
+matrix holding ``idf * coef`` per term (summed in C where :mod:`moderation._scoring`
+is built); the per-row norm is applied to the few scores instead of to every feature.
 
 Only what is understood is compiled: a union (or a single vectoriser) of
 ``TfidfVectorizer`` / ``CountVectorizer`` with a fitted vocabulary, ``norm`` of
