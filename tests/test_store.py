@@ -100,3 +100,30 @@ def test_concurrent_migrators_apply_each_migration_once(database_url):
 def test_bad_database_urls_are_config_errors(url, message):
     with pytest.raises(ConfigError, match=message):
         open_engine(url)
+
+
+def _open_fresh(path, barrier, results):
+    barrier.wait(timeout=60)
+    try:
+        with open_engine(f"sqlite:///{path}").connect() as conn:
+            results.put(conn.exec_driver_sql("PRAGMA journal_mode").scalar())
+    except Exception as exc:  # reported to the test, which shows it
+        results.put(repr(exc))
+
+
+def test_processes_opening_a_new_sqlite_file_together_all_get_wal(tmp_path):
+    # gunicorn's workers open a new database at the same moment; switching it to WAL
+    # needs the file to itself, and SQLite answered "database is locked" at once to
+    # the losers (about one round in fifteen before the retry).
+    context = multiprocessing.get_context("fork")
+    for round_ in range(25):
+        barrier, results = context.Barrier(4), context.Queue()
+        workers = [context.Process(target=_open_fresh,
+                                   args=(tmp_path / f"new{round_}.db", barrier, results))
+                   for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        modes = [results.get(timeout=60) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=30)
+        assert modes == ["wal"] * 4, modes

@@ -206,7 +206,7 @@ def _worker(overrides, barrier, results):
     from moderation.api import create_app
 
     client = create_app(overrides).test_client()
-    barrier.wait()
+    barrier.wait(timeout=120)  # a worker that failed to start breaks it, not hangs it
     decisions = []
     for number in range(5):
         body = client.post("/v1/moderate", json={**GOOD, "content": f"Comment {number}, "
