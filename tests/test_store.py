@@ -78,17 +78,22 @@ def _migrate_in_child(url: str, queue: multiprocessing.Queue) -> None:
     engine.dispose()
 
 
-def test_concurrent_migrators_apply_each_migration_once(database_url):
-    context = multiprocessing.get_context("spawn")
+def _together(context, target, args, count):
+    """``target(*args, queue)`` in ``count`` processes at once: what each put in the queue."""
     queue = context.Queue()
-    workers = [context.Process(target=_migrate_in_child, args=(database_url, queue))
-               for _ in range(3)]
+    workers = [context.Process(target=target, args=(*args, queue)) for _ in range(count)]
     for worker in workers:
         worker.start()
     results = [queue.get(timeout=60) for _ in workers]
     for worker in workers:
         worker.join(timeout=60)
         assert worker.exitcode == 0
+    return results
+
+
+def test_concurrent_migrators_apply_each_migration_once(database_url):
+    results = _together(multiprocessing.get_context("spawn"), _migrate_in_child,
+                        (database_url,), 3)
     applied = [name for result in results for name in result]
     assert sorted(applied) == sorted(name for name, _ in MIGRATIONS)
 
@@ -117,13 +122,6 @@ def test_processes_opening_a_new_sqlite_file_together_all_get_wal(tmp_path):
     # the losers (about one round in fifteen before the retry).
     context = multiprocessing.get_context("fork")
     for round_ in range(25):
-        barrier, results = context.Barrier(4), context.Queue()
-        workers = [context.Process(target=_open_fresh,
-                                   args=(tmp_path / f"new{round_}.db", barrier, results))
-                   for _ in range(4)]
-        for worker in workers:
-            worker.start()
-        modes = [results.get(timeout=60) for _ in workers]
-        for worker in workers:
-            worker.join(timeout=30)
+        modes = _together(context, _open_fresh,
+                          (tmp_path / f"new{round_}.db", context.Barrier(4)), 4)
         assert modes == ["wal"] * 4, modes
