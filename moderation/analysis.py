@@ -24,7 +24,6 @@ from .model import ModerationModel
 from .occurrences import (
     Block,
     char_block,
-    coded_word_block,
     compiled_word_block,
     units,
     word_block,
@@ -63,14 +62,10 @@ def _compiled(model: ModerationModel, position: int, vec: TfidfVectorizer) -> An
 def _char_ids(model: ModerationModel, position: int, vec: TfidfVectorizer
               ) -> tuple[Callable[[list[str]], list[bytes]], list[str]]:
     """The vocabulary ids of each word's character n-grams as int32 bytes (the compiled
-    scorer's when it has them: its C table's, or its remembered ones) and the n-gram of
-    each id."""
+    scorer's when it has them) and the n-gram of each id."""
     compiled = _compiled(model, position, vec)
     if compiled is not None and compiled.per_word:
-        table = compiled.char_ngrams.compiled
-        if table is not None:
-            return table.ids_many, compiled.terms
-        return (lambda words: list(map(compiled.word_bytes, words))), compiled.terms
+        return compiled.words_bytes, compiled.terms
     analyse_word, vocabulary = vec.build_analyzer(), vec.vocabulary_
     return (lambda words: [np.array([i for i in map(vocabulary.get, analyse_word(word))
                                      if i is not None], dtype=np.int32).tobytes()
@@ -80,7 +75,8 @@ def _char_ids(model: ModerationModel, position: int, vec: TfidfVectorizer
 
 def _word_finder(model: ModerationModel, position: int, vec: TfidfVectorizer
                  ) -> WordNgramIds | None:
-    """The compiled scorer's word n-gram finder for this vectoriser, if it has one."""
+    """The compiled scorer's word n-gram finder for this vectoriser, if it has one (its C
+    table finds a comment's n-grams; without it, the string path serves)."""
     compiled = _compiled(model, position, vec)
     return None if compiled is None else compiled.word_ngrams
 
@@ -94,12 +90,10 @@ def analyse(model: ModerationModel, text: str) -> Analysis:
             blocks.append(char_block(ids_of, terms, vec, offset, text))
         else:
             finder = _word_finder(model, position, vec)
-            if finder is None:
-                blocks.append(word_block(vec, offset, text, [a for a, _ in units(text)]))
-            elif finder.compiled is not None:
+            if finder is not None and finder.compiled is not None:
                 blocks.append(compiled_word_block(finder, vec, offset, text))
             else:
-                blocks.append(coded_word_block(finder, vec, offset, text))
+                blocks.append(word_block(vec, offset, text, [a for a, _ in units(text)]))
         offset += len(vec.vocabulary_)
     return Analysis(text, blocks)
 

@@ -118,10 +118,17 @@ class _Block:
             self._terms = inverse_vocabulary(self.vocabulary)
         return self._terms
 
+    def words_bytes(self, words: list[str]) -> list[bytes]:
+        """:meth:`word_bytes` of each of ``words`` (a live comment's analysis uses it)."""
+        assert self.char_ngrams is not None
+        if self.char_ngrams.compiled is not None:
+            return self.char_ngrams.compiled.ids_many(words)
+        return list(map(self.word_bytes, words))
+
     def word_bytes(self, word: str) -> bytes:
         """Vocabulary ids of the n-grams of one whitespace-free ``word``, as int32 bytes
         (from the C table, or remembered; a text's are joined in C). Only for a
-        ``per_word`` block; a live comment's analysis uses it too."""
+        ``per_word`` block."""
         assert self.char_ngrams is not None
         if self.char_ngrams.compiled is not None:
             return self.char_ngrams.compiled.ids(word)
@@ -129,7 +136,6 @@ class _Block:
         if found is None:
             found = self._older.get(word)
             if found is None:
-                assert self.char_ngrams is not None
                 found = self.char_ngrams.one(word)
             self._remember(word, found)
         return found

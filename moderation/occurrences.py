@@ -24,8 +24,8 @@ try:
 except ImportError:  # installed without compiling it: numpy counts
     _scoring = None
 
-__all__ = ["Block", "char_block", "coded_word_block", "compiled_word_block", "distinct",
-           "units", "word_block", "word_ngrams"]
+__all__ = ["Block", "char_block", "compiled_word_block", "distinct", "units", "word_block",
+           "word_ngrams"]
 
 _NON_SPACE = re.compile(r"\S+")
 _ID_BYTES = 4  # character n-gram ids travel as int32 bytes
@@ -154,59 +154,15 @@ def word_block(vec: TfidfVectorizer, offset: int, text: str, starts: list[int]) 
                  np.array(lasts, dtype=np.int64), list(kept).__getitem__, None, None)
 
 
-# scikit-learn's default token pattern, \b\w\w+\b, matches exactly the maximal runs of
-# two or more word characters; finding white space in the same scan numbers each
-# token's whitespace word without a search per token (the test pins the equivalence).
-_TOKEN_OR_SPACE = re.compile(r"\w{2,}|\s+")
-_TOKEN = re.compile(r"\w{2,}")
+_TOKEN = re.compile(r"\w{2,}")  # the default token pattern's matches: runs of 2+ \w
 
 
 def compiled_word_block(finder: WordNgramIds, vec: TfidfVectorizer, offset: int, text: str
                          ) -> Block:
-    """:func:`coded_word_block` in one call of the C extension's word table."""
+    """:func:`word_block` in one call of the C extension's word table: tokens numbered
+    once, bigrams found as pairs of numbers, not as new strings."""
     assert finder.compiled is not None
     rows = np.frombuffer(finder.compiled.find(text), dtype=np.int64).reshape(-1, 5).T.copy()
     local, first, last, start, end = rows
     return Block(vec, offset, local, first, last,
                  lambda i: " ".join(_TOKEN.findall(text[start[i]:end[i]])), None, None)
-
-
-def coded_word_block(finder: WordNgramIds, vec: TfidfVectorizer, offset: int, text: str
-                      ) -> Block:
-    """:func:`word_block` through the compiled scorer's token numbers: each token is
-    looked up once and a bigram is found as a pair of numbers, not a new string.
-
-    One comment has a few dozen tokens: plain lists cost less here than numpy's
-    per-call overhead, except for the search among the vocabulary's pairs."""
-    words: list[str] = []
-    unit: list[int] = []
-    u = -1 if text[:1].isspace() else 0
-    for item in _TOKEN_OR_SPACE.findall(text):
-        if item[0].isspace():
-            u += 1
-        else:
-            words.append(item)
-            unit.append(u)
-    get = finder.tokens.get
-    number = [get(w, 0) for w in words]
-    ids: list[int] = []
-    token: list[int] = []  # where each found n-gram starts; unigrams, then bigrams
-    if finder.unigrams:
-        unigram = finder.unigram_ids
-        for k, n in enumerate(number):
-            if unigram[n] >= 0:
-                ids.append(unigram[n])
-                token.append(k)
-    unigrams = len(ids)
-    if finder.bigrams and len(number) > 1:
-        numbers = np.array(number, dtype=np.int64)
-        found = finder.pairs.find(numbers[:-1] * finder.base + numbers[1:])
-        known = np.flatnonzero(found >= 0)
-        ids += found[known].tolist()
-        token += known.tolist()
-    first = [unit[k] for k in token]
-    last = first[:unigrams] + [unit[k + 1] for k in token[unigrams:]]
-    return Block(vec, offset, np.array(ids, dtype=np.int64), np.array(first, dtype=np.int64),
-                 np.array(last, dtype=np.int64),
-                 lambda i: words[token[i]] if i < unigrams else " ".join(
-                     words[token[i]:token[i] + 2]), None, None)

@@ -74,8 +74,6 @@ class WordNgramIds:
         self.unigram = np.full(self.base, -1, dtype=np.int64)
         known = np.frombuffer(unigram, dtype=np.int64).reshape(-1, 2)
         self.unigram[known[:, 0]] = known[:, 1]
-        # The same as a list: one comment's few dozen tokens are looked up one by one.
-        self.unigram_ids: list[int] = self.unigram.tolist()
         self.pairs = CodeTable(np.frombuffer(first, dtype=np.int64) * self.base
                                + np.frombuffer(second, dtype=np.int64),
                                np.frombuffer(pair, dtype=np.int64))
@@ -85,7 +83,7 @@ class WordNgramIds:
                                       self.pairs.codes.tobytes(), self.pairs.ids.tobytes(),
                                       self.unigrams, self.bigrams)
             # The table holds all of it; one copy per worker is enough (about 5 MB).
-            del self.tokens, self.unigram, self.unigram_ids, self.pairs
+            del self.tokens, self.unigram, self.pairs
 
     def ids(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """The text (its position) and vocabulary id of every n-gram found, repeats included."""
