@@ -9,6 +9,7 @@
  * each text. The Python paths stay as the fallback and as the tests' reference.
  */
 #include "codemap.h"
+#include "runs.h"
 #include "tables.h"
 
 typedef struct {
@@ -137,37 +138,24 @@ static PyObject *char_ids(CharTableObject *self, PyObject *word) {
 static PyObject *CharTable_ids_texts(CharTableObject *self, PyObject *texts) {
     PyObject *seq = PySequence_Fast(texts, "texts must be a sequence of str");
     if (!seq) return NULL;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq), used = 0, room = 4096;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
     Py_ssize_t per_char = self->high - self->low + 1;
-    int64_t *lengths = PyMem_Malloc((count + 1) * sizeof(int64_t));
-    int32_t *ids = PyMem_Malloc(room * sizeof(int32_t));
     uint32_t *chars = NULL;
     PyObject *result = NULL;
-    if (!lengths || !ids) {
-        PyErr_NoMemory();
-        goto done;
-    }
+    Runs runs;
+    if (runs_open(&runs, count, sizeof(int32_t))) goto done;
     for (Py_ssize_t t = 0; t < count; t++) {
         PyObject *text = PySequence_Fast_GET_ITEM(seq, t);
         if (check_str(self, text, "text")) goto done;
-        Py_ssize_t length = PyUnicode_GET_LENGTH(text), before = used;
+        Py_ssize_t length = PyUnicode_GET_LENGTH(text), written = 0;
         int kind = PyUnicode_KIND(text);
         const void *data = PyUnicode_DATA(text);
         /* every word of the text fits: at most per_char * (length + 2 * words) ids */
-        Py_ssize_t most = per_char * (2 * length + 2);
-        if (used + most > room) {
-            while (used + most > room) room *= 2;
-            int32_t *grown = PyMem_Realloc(ids, room * sizeof(int32_t));
-            if (!grown) {
-                PyErr_NoMemory();
-                goto done;
-            }
-            ids = grown;
-        }
+        int32_t *ids = runs_reserve(&runs, per_char * (2 * length + 2));
         PyMem_Free(chars);
         chars = PyMem_Malloc((length + 2) * sizeof(uint32_t));
-        if (!chars) {
-            PyErr_NoMemory();
+        if (!ids || !chars) {
+            if (!PyErr_Occurred()) PyErr_NoMemory();
             goto done;
         }
         Py_ssize_t i = 0;
@@ -175,16 +163,14 @@ static PyObject *CharTable_ids_texts(CharTableObject *self, PyObject *texts) {
             while (i < length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) i++;
             Py_ssize_t j = i;
             while (j < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j))) j++;
-            if (j > i) used += word_ngrams(self, kind, data, i, j, chars, ids + used);
+            if (j > i) written += word_ngrams(self, kind, data, i, j, chars, ids + written);
             i = j;
         }
-        lengths[t] = used - before;
+        runs_add(&runs, written);
     }
-    result = Py_BuildValue("(y#y#)", (const char *)lengths, (Py_ssize_t)(count * sizeof(int64_t)),
-                           (const char *)ids, (Py_ssize_t)(used * sizeof(int32_t)));
+    result = runs_result(&runs);
 done:
-    PyMem_Free(lengths);
-    PyMem_Free(ids);
+    runs_close(&runs);
     PyMem_Free(chars);
     Py_DECREF(seq);
     return result;

@@ -10,6 +10,7 @@
  * tests' reference.
  */
 #include "codemap.h"
+#include "runs.h"
 #include "tables.h"
 
 typedef struct {
@@ -203,6 +204,40 @@ static int check_text(WordTableObject *self, PyObject *text) {
     return 0;
 }
 
+/* One found n-gram, from token a to token b: its id to ``ids`` or, if that is NULL, its
+ * row (id, first word, last word, start, end) to ``rows``. */
+static inline void put(int64_t *ids, int64_t *rows, Py_ssize_t m, int64_t id, const Token *a,
+                       const Token *b) {
+    if (ids) {
+        ids[m] = id;
+        return;
+    }
+    int64_t *row = rows + 5 * m;
+    row[0] = id;
+    row[1] = a->unit;
+    row[2] = b->unit;
+    row[3] = a->start;
+    row[4] = b->end;
+}
+
+/* The text's known unigrams in order, then its known bigrams in order, through put()
+ * (room for 2 * n). Returns how many. */
+static Py_ssize_t known(const WordTableObject *self, const Token *tokens, Py_ssize_t n,
+                        int64_t *ids, int64_t *rows) {
+    Py_ssize_t m = 0;
+    for (Py_ssize_t k = 0; self->unigrams && k < n; k++) {
+        int64_t id = self->unigram[tokens[k].number];
+        if (id >= 0) put(ids, rows, m++, id, tokens + k, tokens + k);
+    }
+    for (Py_ssize_t k = 0; self->bigrams && k + 1 < n; k++) {
+        if (!tokens[k].number || !tokens[k + 1].number) continue;
+        int32_t id = codemap_get(&self->pairs, (uint64_t)tokens[k].number * self->base
+                                                   + tokens[k + 1].number);
+        if (id >= 0) put(ids, rows, m++, id, tokens + k, tokens + k + 1);
+    }
+    return m;
+}
+
 /* find(text) -> bytes: int64 rows (id, first word, last word, start, end), the known
  * unigrams in order, then the known bigrams in order. */
 static PyObject *WordTable_find(WordTableObject *self, PyObject *text) {
@@ -215,28 +250,7 @@ static PyObject *WordTable_find(WordTableObject *self, PyObject *text) {
         PyMem_Free(tokens);
         return PyErr_NoMemory();
     }
-    Py_ssize_t m = 0;
-    for (Py_ssize_t k = 0; self->unigrams && k < n; k++) {
-        int64_t id = self->unigram[tokens[k].number];
-        if (id < 0) continue;
-        int64_t *row = rows + 5 * m++;
-        row[0] = id;
-        row[1] = row[2] = tokens[k].unit;
-        row[3] = tokens[k].start;
-        row[4] = tokens[k].end;
-    }
-    for (Py_ssize_t k = 0; self->bigrams && k + 1 < n; k++) {
-        if (!tokens[k].number || !tokens[k + 1].number) continue;
-        int32_t id = codemap_get(&self->pairs, (uint64_t)tokens[k].number * self->base
-                                                   + tokens[k + 1].number);
-        if (id < 0) continue;
-        int64_t *row = rows + 5 * m++;
-        row[0] = id;
-        row[1] = tokens[k].unit;
-        row[2] = tokens[k + 1].unit;
-        row[3] = tokens[k].start;
-        row[4] = tokens[k + 1].end;
-    }
+    Py_ssize_t m = known(self, tokens, n, NULL, rows);
     PyObject *result = PyBytes_FromStringAndSize((const char *)rows, m * 5 * sizeof(int64_t));
     PyMem_Free(rows);
     PyMem_Free(tokens);
@@ -248,49 +262,24 @@ static PyObject *WordTable_find(WordTableObject *self, PyObject *text) {
 static PyObject *WordTable_ids_many(WordTableObject *self, PyObject *texts) {
     PyObject *seq = PySequence_Fast(texts, "texts must be a sequence of str");
     if (!seq) return NULL;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq), used = 0, room = 1024;
-    int64_t *lengths = PyMem_Malloc((count + 1) * sizeof(int64_t));
-    int64_t *ids = PyMem_Malloc(room * sizeof(int64_t));
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
     PyObject *result = NULL;
-    if (!lengths || !ids) {
-        PyErr_NoMemory();
-        goto done;
-    }
+    Runs runs;
+    if (runs_open(&runs, count, sizeof(int64_t))) goto done;
     for (Py_ssize_t t = 0; t < count; t++) {
         PyObject *text = PySequence_Fast_GET_ITEM(seq, t);
         if (check_text(self, text)) goto done;
         Py_ssize_t n;
         Token *tokens = tokenise(self, text, &n);
         if (!tokens) goto done;
-        if (used + 2 * n > room) {
-            while (used + 2 * n > room) room *= 2;
-            int64_t *grown = PyMem_Realloc(ids, room * sizeof(int64_t));
-            if (!grown) {
-                PyMem_Free(tokens);
-                PyErr_NoMemory();
-                goto done;
-            }
-            ids = grown;
-        }
-        Py_ssize_t before = used;
-        for (Py_ssize_t k = 0; self->unigrams && k < n; k++) {
-            int64_t id = self->unigram[tokens[k].number];
-            if (id >= 0) ids[used++] = id;
-        }
-        for (Py_ssize_t k = 0; self->bigrams && k + 1 < n; k++) {
-            if (!tokens[k].number || !tokens[k + 1].number) continue;
-            int32_t id = codemap_get(&self->pairs, (uint64_t)tokens[k].number * self->base
-                                                       + tokens[k + 1].number);
-            if (id >= 0) ids[used++] = id;
-        }
-        lengths[t] = used - before;
+        int64_t *ids = runs_reserve(&runs, 2 * n);
+        if (ids) runs_add(&runs, known(self, tokens, n, ids, NULL));
         PyMem_Free(tokens);
+        if (!ids) goto done;
     }
-    result = Py_BuildValue("(y#y#)", (const char *)lengths, (Py_ssize_t)(count * sizeof(int64_t)),
-                           (const char *)ids, (Py_ssize_t)(used * sizeof(int64_t)));
+    result = runs_result(&runs);
 done:
-    PyMem_Free(lengths);
-    PyMem_Free(ids);
+    runs_close(&runs);
     Py_DECREF(seq);
     return result;
 }
