@@ -33,7 +33,7 @@ from .errors import (
 )
 from .moderator import Moderator
 from .policy_state import PolicyState
-from .store import migrate, open_engine, save_decision
+from .store import migrate, open_engine
 
 __all__ = ["create_app"]
 
@@ -62,10 +62,9 @@ def _read_json() -> Any:
 @bp.post("/v1/moderate")
 def moderate() -> Any:
     comment = parse_comment(_read_json())
-    result = _moderator().moderate(comment)
     comment_id = uuid.uuid4().hex
-    if current_app.config["SETTINGS"]["store_comments"]:
-        save_decision(current_app.extensions["moderation_engine"], comment_id, comment, result)
+    store = current_app.config["SETTINGS"]["store_comments"]
+    result = _moderator().moderate(comment, save_as=comment_id if store else None)
     return jsonify({"id": comment_id, **result})
 
 
@@ -142,7 +141,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     loaded = load_model(Path(settings["models_dir"]), settings["model_version"] or None)
     moderator = Moderator(loaded, settings)
-    # The database also holds the flood, duplicate and trust state every worker shares.
+    # The database also holds the flood, duplicate and trust state every worker shares;
+    # a submission's state and its stored comment are written in one transaction.
     if settings["store_comments"] or moderator.needs_state:
         engine = open_engine(settings["database_url"])
         migrate(engine)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,17 +123,28 @@ class Moderator:
         # Fresh dicts per answer: a caller's edit cannot reach the cached evidence.
         return {c: [e.to_dict() for e in known[c]] for c in over}
 
-    def moderate(self, comment: Mapping[str, Any], *,
-                 now: _dt.datetime | None = None) -> dict[str, Any]:
+    def moderate(self, comment: Mapping[str, Any], *, now: _dt.datetime | None = None,
+                 save_as: str | None = None) -> dict[str, Any]:
         """Decision, scores, reasons, checks and the evidence, for one live submission
-        (every check runs)."""
+        (every check runs).
+
+        With ``save_as`` (an id), the comment and its decision are stored in the same
+        transaction as the submission's claims and history: all of it or none.
+        """
+        if save_as is not None and self.state is None:
+            raise ValueError("saving a comment needs the database state")
         content = str(comment.get("content") or "")
-        results, normalised, analyses = self._moderate([comment], None, submitted=True,
-                                                       now=now, analyse_one=True)
-        result = results[0]
-        thresholds = self.site(comment.get("site")).thresholds
-        result["explanation"] = self.explain(content, result["scores"], thresholds,
-                                             normalised[0], analyses.get(content))
+        site = self.site(comment.get("site"))
+        scored, analyses = self._score([content], analyse_one=True)
+        normalised, scores = scored[0]
+        # Before the transaction: it holds SQLite's write lock, the evidence needs none.
+        explanation = self.explain(content, scores, site.thresholds, normalised,
+                                   analyses.get(content))
+        with self._submission(now) as submission:
+            result = self._result(comment, site, normalised, scores, None, submission)
+            result["explanation"] = explanation
+            if save_as is not None:
+                submission.state.save(save_as, comment, result)  # type: ignore[union-attr]
         return result
 
     def moderate_many(self, comments: Sequence[Mapping[str, Any]],
@@ -145,36 +157,48 @@ class Moderator:
         ``recorded`` (one list per comment, for re-scoring) holds submission-time
         check outcomes that replace the policy's own checks of the same names.
         """
-        return self._moderate(comments, recorded, submitted=submitted, now=now)[0]
-
-    def _moderate(self, comments: Sequence[Mapping[str, Any]],
-                  recorded: Sequence[Sequence[Check]] | None, *, submitted: bool,
-                  now: _dt.datetime | None, analyse_one: bool = False
-                  ) -> tuple[list[dict[str, Any]], list[str], dict[str, Analysis]]:
-        """:meth:`moderate_many`'s results, each comment's normalised text and the
-        analyses made while scoring (see :meth:`_score`)."""
         sites = [self.site(c.get("site")) for c in comments]  # unknown site: fail before work
-        submission = Submission(now or utcnow(), self.state) if submitted else None
-        scored, analyses = self._score([str(c.get("content") or "") for c in comments],
-                                       analyse_one)
+        scored, _ = self._score([str(c.get("content") or "") for c in comments])
+        now = now or utcnow()
         results = []
         for i, (comment, site, (text, scores)) in enumerate(zip(comments, sites, scored,
                                                                 strict=True)):
-            scores = dict(scores)  # the cached dict is shared; hand out a copy
-            checks = site.policy.run(comment, text, submission)
-            if recorded is not None:
-                checks = [c for c in checks if c.name not in SUBMISSION_CHECKS] + list(recorded[i])
-            decision, reasons = decide(scores, site.thresholds, checks)
-            site.policy.record(comment, decision, submission)
-            results.append({
-                "decision": decision,
-                "scores": scores,
-                "reasons": [r.to_dict() for r in reasons],
-                "checks": [c.to_dict() for c in checks],
-                "model_version": self.model_version,
-                "policy_version": site.policy_version,
-            })
-        return results, [text for text, _ in scored], analyses
+            previous = None if recorded is None else recorded[i]
+            if not submitted:
+                results.append(self._result(comment, site, text, scores, previous, None))
+                continue
+            with self._submission(now) as submission:
+                results.append(self._result(comment, site, text, scores, previous, submission))
+        return results
+
+    @contextmanager
+    def _submission(self, now: _dt.datetime | None) -> Iterator[Submission]:
+        """A live submission at ``now``, in a transaction of the shared state if any."""
+        moment = now or utcnow()
+        if self.state is None:
+            yield Submission(moment)
+            return
+        with self.state.transaction() as state:
+            yield Submission(moment, state)
+
+    def _result(self, comment: Mapping[str, Any], site: Site, normalised: str,
+                scores: Mapping[str, float], recorded: Sequence[Check] | None,
+                submission: Submission | None) -> dict[str, Any]:
+        """One comment's checks, decision and reasons, its history counted."""
+        scores = dict(scores)  # the cached dict is shared; hand out a copy
+        checks = site.policy.run(comment, normalised, submission)
+        if recorded is not None:
+            checks = [c for c in checks if c.name not in SUBMISSION_CHECKS] + list(recorded)
+        decision, reasons = decide(scores, site.thresholds, checks)
+        site.policy.record(comment, decision, submission)
+        return {
+            "decision": decision,
+            "scores": scores,
+            "reasons": [r.to_dict() for r in reasons],
+            "checks": [c.to_dict() for c in checks],
+            "model_version": self.model_version,
+            "policy_version": site.policy_version,
+        }
 
     def _score(self, contents: Sequence[str], analyse_one: bool = False
                ) -> tuple[list[tuple[str, dict[str, float]]], dict[str, Analysis]]:

@@ -39,10 +39,11 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from .errors import ConfigError
 
-__all__ = ["open_engine", "migrate", "save_decision", "get_decision", "stored_values", "utcnow",
+__all__ = ["open_engine", "migrate", "get_decision", "stored_values", "utcnow",
            "metadata", "comments", "schema_migrations", "policy_marks", "author_history",
            "decision_history", "rescore_runs", "rescore_partitions", "rescore_results",
-           "MIGRATIONS", "DECISIONS", "DECISION_COLUMNS"]
+           "MIGRATIONS", "DECISIONS", "DECISION_COLUMNS", "COMMENT_COLUMNS", "BUSY_SECONDS",
+           "while_locked"]
 
 metadata = MetaData()
 schema_migrations = Table(
@@ -181,25 +182,32 @@ def utcnow() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
 
 
-_BUSY_SECONDS = 30
+BUSY_SECONDS = 30  # how long a SQLite statement waits for another process's lock
+
+
+def while_locked(call: Callable[[], object], first_pause: float = 0.01,
+                 max_pause: float = 0.5) -> None:
+    """Run ``call`` (one SQLite statement), retrying while another connection holds the
+    lock it needs, with growing pauses, for up to ``BUSY_SECONDS``."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    pause = first_pause
+    while True:
+        try:
+            call()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, max_pause)
 
 
 def _wal(cursor: Any) -> None:
     """Switch the database file to WAL (a no-op once it is)."""
     # The switch needs the file to itself, and SQLite answers "locked" at once rather
     # than waiting when another process is switching or reading it: gunicorn's workers
-    # opening a new database together hit this. Retry within the busy timeout.
-    deadline = time.monotonic() + _BUSY_SECONDS
-    pause = 0.01
-    while True:
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.5)
+    # opening a new database together hit this.
+    while_locked(lambda: cursor.execute("PRAGMA journal_mode=WAL"))
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -207,7 +215,7 @@ def _sqlite_setup(engine: Engine) -> None:
     def _on_connect(dbapi_conn: Any, _: Any) -> None:
         dbapi_conn.isolation_level = None  # SQLAlchemy, not pysqlite, starts transactions
         cursor = dbapi_conn.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={_BUSY_SECONDS * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         _wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -274,11 +282,9 @@ def migrate(engine: Engine) -> list[str]:
     return applied
 
 
-# Built once: a statement rebuilt per request costs SQLAlchemy a fresh cache key
-# (about a millisecond); with parameters passed separately it is compiled once.
-_INSERT_COMMENT = insert(comments)
-_COMMENT_COLUMNS = ("content", "author_name", "author_email", "author_url", "author_ip",
-                    "user_agent", "post_id", "parent_id", "permalink")
+# What a live comment's row holds besides its id, time and decision columns.
+COMMENT_COLUMNS = ("content", "author_name", "author_email", "author_url", "author_ip",
+                   "user_agent", "post_id", "parent_id", "permalink")
 
 
 def stored_values(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -298,19 +304,6 @@ def stored_values(result: Mapping[str, Any]) -> dict[str, Any]:
 
 def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
-
-
-def save_decision(engine: Engine, comment_id: str, comment: Mapping[str, Any],
-                  result: Mapping[str, Any]) -> None:
-    """Store a comment and its decision in one transaction (all or nothing)."""
-    if result["decision"] not in DECISIONS:
-        raise ValueError(f"invalid decision {result['decision']!r}")
-    row = {
-        "id": comment_id, "created_at": utcnow(),
-        **{c: comment.get(c) for c in _COMMENT_COLUMNS}, **stored_values(result),
-    }
-    with engine.begin() as conn:
-        conn.execute(_INSERT_COMMENT, row)
 
 
 def get_decision(engine: Engine, comment_id: str) -> dict[str, Any] | None:

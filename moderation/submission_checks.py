@@ -13,7 +13,7 @@ from typing import Any
 from .checks import ACCEPT, FLAG, NONE, REJECT, Check, result
 from .comment import parse_time
 from .normalize import normalize
-from .policy_state import PolicyState, hash_key
+from .policy_state import PolicyState, StateTransaction, hash_key
 
 __all__ = ["Submission", "SubmissionChecks", "SUBMISSION_CHECKS"]
 
@@ -27,10 +27,11 @@ SUBMISSION_CHECKS = frozenset({"flood", "duplicate", "honeypot", "submit_timing"
 
 @dataclass(frozen=True)
 class Submission:
-    """A live submission: when it arrived (naive UTC) and the shared state, if any."""
+    """A live submission: when it arrived (naive UTC) and the shared state, if any
+    (inside the submission's transaction, or each call in a transaction of its own)."""
 
     now: _dt.datetime
-    state: PolicyState | None = None
+    state: StateTransaction | PolicyState | None = None
 
 
 def _identity(comment: Mapping[str, Any]) -> dict[str, str]:

@@ -12,10 +12,10 @@ from moderation.store import (
     get_decision,
     migrate,
     open_engine,
-    save_decision,
     schema_migrations,
     stored_values,
 )
+from moderation.submission_sql import save_decision
 
 RESULT = {"decision": "flag", "scores": {"spam": 0.7}, "reasons": [{"code": "model.spam"}],
           "checks": [], "model_version": "m1", "policy_version": "p1"}

@@ -1,0 +1,100 @@
+"""A live submission's state and stored comment: one transaction, on every backend."""
+
+import sqlite3
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from moderation.artefact import load_model
+from moderation.config import load_settings
+from moderation.moderator import Moderator
+from moderation.policy_state import PolicyState, hash_key
+from moderation.store import comments, open_engine, policy_marks
+from moderation.submission_sql import submission_sql
+
+GOOD = {"content": "A perfectly fine comment about the garden.", "author_name": "Bea",
+        "author_email": "bea@example.org", "author_ip": "192.0.2.9", "post_id": "3"}
+
+
+def _moderator(models_dir, engine):
+    moderator = Moderator(load_model(models_dir), load_settings({}, environ={}))
+    moderator.state = PolicyState(engine)
+    return moderator
+
+
+def _count(engine, table):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar()
+
+
+def test_a_comment_that_cannot_be_stored_takes_its_claims_and_history_with_it(
+        models_dir, engine):
+    moderator = _moderator(models_dir, engine)
+    first = moderator.moderate({**GOOD, "author_email": "amy@example.org", "author_ip":
+                                "192.0.2.1", "author_name": "Amy", "content": "Nice tulips."},
+                               save_as="same-id")
+    assert first["decision"] == "accept"
+    marks = _count(engine, policy_marks)
+    with pytest.raises(IntegrityError):  # the id is taken: the insert fails last
+        moderator.moderate(GOOD, save_as="same-id")
+    assert _count(engine, policy_marks) == marks and _count(engine, comments) == 1
+    assert moderator.state.history(hash_key("", "history", "bea@example.org")) == (0, 0)
+    # Told to retry, the author is not then refused as a flood or a duplicate.
+    again = moderator.moderate(GOOD, save_as="new-id")
+    checks = {c["name"]: c["passed"] for c in again["checks"]}
+    assert checks["flood"] and checks["duplicate"] and again["decision"] == "accept"
+    assert moderator.state.history(hash_key("", "history", "bea@example.org")) == (1, 0)
+
+
+def test_an_error_inside_the_transaction_writes_nothing(engine):
+    state = PolicyState(engine)
+    with pytest.raises(RuntimeError, match="boom"), state.transaction() as tx:
+        assert tx.claim(["k1", "k2"], 60) == []
+        tx.record("author", "accept")
+        raise RuntimeError("boom")
+    assert _count(engine, policy_marks) == 0
+    assert state.history("author") == (0, 0)
+
+
+def test_a_held_claim_claims_none_of_the_keys_and_the_rest_of_the_work_stands(engine):
+    state = PolicyState(engine)
+    assert state.claim(["b"], 60) == []
+    with state.transaction() as tx:
+        assert tx.claim(["a", "b", "c"], 60) == ["b"]
+        tx.record("author", "reject")
+    assert _count(engine, policy_marks) == 1
+    assert state.history("author") == (0, 1)
+
+
+def test_a_submission_that_writes_nothing_takes_no_connection(tmp_path):
+    engine = open_engine(f"sqlite:///{tmp_path / 'never.db'}")
+    with submission_sql(engine):
+        pass
+    assert engine.pool.checkedout() == 0 and not (tmp_path / "never.db").exists()
+    engine.dispose()
+
+
+def test_sqlite_waits_briefly_for_a_writer_and_restores_the_busy_timeout(tmp_path):
+    from moderation.store import migrate
+
+    path = tmp_path / "busy.db"
+    engine = open_engine(f"sqlite:///{path}")
+    migrate(engine)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another worker in the middle of its submission
+    release = threading.Timer(0.2, lambda: holder.execute("COMMIT"))
+    release.start()
+    started = time.monotonic()
+    with PolicyState(engine).transaction() as tx:
+        assert tx.claim(["k"], 60) == []
+        waited = time.monotonic() - started
+        timeout = tx._sql._cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+    release.join()
+    holder.close()
+    assert waited >= 0.19  # it waited for the lock instead of failing at once
+    assert timeout == 30000  # later statements wait as every other query does
+    assert _count(engine, policy_marks) == 1
+    engine.dispose()
