@@ -5,6 +5,7 @@ duplicates and trust, the state shared by every worker."""
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,11 +35,16 @@ class Submission:
     state: StateTransaction | PolicyState | None = None
 
 
+# Four checks of a submission ask who posted, and a site's commenters come back:
+# each name is normalised once.
+_normalised_name = functools.lru_cache(maxsize=4096)(normalize)
+
+
 def _identity(comment: Mapping[str, Any]) -> dict[str, str]:
     """Who posted, by each signal the flood check follows (empty ones left out)."""
     values = {"author_ip": str(comment.get("author_ip") or "").strip(),
               "author_email": str(comment.get("author_email") or "").strip().lower(),
-              "author_name": normalize(str(comment.get("author_name") or ""))}
+              "author_name": _normalised_name(str(comment.get("author_name") or ""))}
     return {k: v for k, v in values.items() if v}
 
 
