@@ -158,15 +158,28 @@ class _Block:
         for word, ids in zip(new, self.char_ngrams.many(new), strict=True):
             self._remember(word, ids)
 
-    def _ids(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """The text (its position) and vocabulary id of every n-gram, repeats included."""
+    def _runs(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[Any]] | None:
+        """From a C table: each text's number of n-grams and all their ids, text after
+        text (views of the table's bytes); ``None`` without one."""
         if self.word_ngrams is not None:
-            return self.word_ngrams.ids(texts)
+            if self.word_ngrams.compiled is None:
+                return None
+            lengths, found = self.word_ngrams.runs(texts)
+            return np.frombuffer(lengths, dtype=np.int64), np.frombuffer(found, dtype=np.int64)
         if self.char_ngrams is not None and self.char_ngrams.compiled is not None:
             lengths, found = self.char_ngrams.compiled.ids_texts(texts)
-            return (np.repeat(np.arange(len(texts), dtype=np.int64),
-                              np.frombuffer(lengths, dtype=np.int64)),
-                    np.frombuffer(found, dtype=np.int32).astype(np.int64))
+            return np.frombuffer(lengths, dtype=np.int64), np.frombuffer(found, dtype=np.int32)
+        return None
+
+    def _ids(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """The text (its position) and vocabulary id of every n-gram, repeats included."""
+        runs = self._runs(texts)
+        if runs is not None:
+            lengths, found = runs
+            return (np.repeat(np.arange(len(texts), dtype=np.int64), lengths),
+                    found.astype(np.int64))
+        if self.word_ngrams is not None:
+            return self.word_ngrams.ids(texts)
         if self.per_word:
             blobs = self._per_word_blobs(texts)
         else:
@@ -189,6 +202,12 @@ class _Block:
 
     def scores(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """This block's contribution to the raw scores, one row per text."""
+        runs = None if _scoring is None else self._runs(texts)
+        if runs is not None:
+            # Counted, sorted and summed in one C call, term for term as below.
+            return np.frombuffer(_scoring.score_texts(
+                self.table, *runs, self.sublinear, self.binary, self.norm or "none"),
+                dtype=np.float64).reshape(len(texts), self.categories)
         doc, term = self._ids(texts)
         if not len(term):
             return np.zeros((len(texts), self.categories), dtype=np.float64)

@@ -85,11 +85,16 @@ class WordNgramIds:
             # The table holds all of it; one copy per worker is enough (about 5 MB).
             del self.tokens, self.unigram, self.pairs
 
+    def runs(self, texts: Sequence[str]) -> tuple[bytes, bytes]:
+        """With the C table: how many n-grams each text has and their ids, all as int64
+        bytes (repeats included, text after text)."""
+        assert self.compiled is not None
+        return self.compiled.ids_many([self.preprocess(t) for t in texts])  # type: ignore[no-any-return]
+
     def ids(self, texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """The text (its position) and vocabulary id of every n-gram found, repeats included."""
         if self.compiled is not None:
-            lengths, found = map(np.frombuffer, self.compiled.ids_many(
-                [self.preprocess(t) for t in texts]), repeat(np.int64))
+            lengths, found = map(np.frombuffer, self.runs(texts), repeat(np.int64))
             return np.repeat(np.arange(len(texts), dtype=np.int64), lengths), found
         preprocess, tokenize = self.preprocess, self.tokenize
         tokens = [tokenize(preprocess(t)) for t in texts]

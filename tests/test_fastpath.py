@@ -229,3 +229,42 @@ def test_c_scoring_refuses_bad_arguments():
     scores = np.frombuffer(_scoring.score(table, np.array([0, 3]), np.array([1, 2]), zero,
                                           False, False, "l1"))
     assert scores.tolist() == [1.0, 1.0]  # (1 + 2) / (1 + 2) for each category
+
+
+def test_whole_texts_score_as_their_counted_terms_to_the_last_bit(default_model):
+    from moderation.datasets import load_training_data
+    from moderation.fastpath import _distinct
+
+    scorer = compile_scorer(default_model.features_, default_model.coef_,
+                            default_model.intercept_)
+    rng = np.random.default_rng(0)
+    corpus = [r.text for r in load_training_data(ROOT / "training_data")]
+    texts = [normalize(t) for t in TEXTS + corpus[:300]]
+    # Joined comments: long texts with many repeated n-grams.
+    texts += [" ".join(rng.choice(texts, size=8)) for _ in range(50)]
+    for block in scorer.blocks:
+        runs = block._runs(texts)
+        assert runs is not None  # the C tables are built
+        whole = block.scores(texts)
+        doc, term = block._ids(texts)
+        counted = block.score_distinct(*_distinct(doc, term, len(block.vocabulary)), len(texts))
+        assert whole.tolist() == counted.tolist()
+        assert not whole[texts.index("")].any()  # no terms: no share of the score
+
+
+def test_c_text_scoring_refuses_bad_arguments():
+    from moderation import _scoring
+
+    table = np.ones((3, 4))
+    with pytest.raises(ValueError, match="add up"):
+        _scoring.score_texts(table, np.array([2]), np.array([1]), True, False, "l2")
+    with pytest.raises(ValueError, match="non-negative"):
+        _scoring.score_texts(table, np.array([-1, 2]), np.array([1]), True, False, "l2")
+    with pytest.raises(IndexError, match="outside the table"):
+        _scoring.score_texts(table, np.array([2]), np.array([1, 4]), True, False, "l2")
+    with pytest.raises(ValueError, match="norm"):
+        _scoring.score_texts(table, np.array([1]), np.array([1]), True, False, "max")
+    # Text 0: terms 3, 0, 3 (counts 1 and 2); text 1: none; text 2: term 1 once.
+    scores = np.frombuffer(_scoring.score_texts(
+        table, np.array([3, 0, 1]), np.array([3, 0, 3, 1], dtype=np.int32), False, False, "l1"))
+    assert scores.tolist() == [1.0, 1.0, 0.0, 0.0, 1.0, 1.0]

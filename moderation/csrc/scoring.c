@@ -9,6 +9,11 @@
  * distinct terms (one text's), the tf-idf weighted sum of each category's row of
  * ``table`` (k + 1 rows of V float64: idf * coef per category, then idf), divided by
  * the text's norm. Sums run in term order.
+ *
+ * score_texts(table, lengths, ids, sublinear, binary, norm) is the same for whole texts
+ * given as runs of n-gram ids (repeats included, ``lengths[i]`` of them for text i):
+ * each text's ids are counted and sorted here, and summed exactly as score() sums
+ * them, so a text scores the same to the last bit either way.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -104,6 +109,52 @@ done:
     return result;
 }
 
+/* One vectoriser's arithmetic: its table (k + 1 rows of width float64) and tf-idf options. */
+typedef struct {
+    const double *weights;
+    Py_ssize_t width, k;
+    int sublinear, binary, l1, l2;
+} Arith;
+
+/* Add one distinct term, seen ``count`` times, to the k + 1 running sums. */
+static inline void add_term(const Arith *a, int64_t term, int64_t count, double *sum) {
+    double tf = a->binary ? 1.0 : (double)count;
+    if (a->sublinear) tf = log(tf) + 1.0;
+    for (Py_ssize_t j = 0; j < a->k; j++) sum[j] += a->weights[j * a->width + term] * tf;
+    double entry = a->weights[a->k * a->width + term] * tf;
+    sum[a->k] += a->l2 ? entry * entry : a->l1 ? fabs(entry) : 0.0;
+}
+
+/* The k category sums divided by the text's norm. */
+static inline void finish(const Arith *a, const double *sum, double *out) {
+    double scale = a->l2 ? sqrt(sum[a->k]) : a->l1 ? sum[a->k] : 1.0;
+    for (Py_ssize_t j = 0; j < a->k; j++) out[j] = sum[j] / scale;
+}
+
+/* The norm argument as flags; -1 with an exception set when it is none of the three. */
+static int parse_norm(const char *norm, int *l1, int *l2) {
+    *l2 = !strcmp(norm, "l2");
+    *l1 = !strcmp(norm, "l1");
+    if (!*l2 && !*l1 && strcmp(norm, "none")) {
+        PyErr_SetString(PyExc_ValueError, "norm must be 'l1', 'l2' or 'none'");
+        return -1;
+    }
+    return 0;
+}
+
+/* The table argument: a C-contiguous 2-d float64 array of at least two rows. */
+static int get_table(PyObject *obj, Py_buffer *table) {
+    if (PyObject_GetBuffer(obj, table, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
+        return -1;
+    if (table->ndim != 2 || table->itemsize != 8 || strcmp(table->format, "d") ||
+        table->shape[0] < 2) {
+        PyBuffer_Release(table);
+        PyErr_SetString(PyExc_TypeError, "table must be a 2-d float64 array of k + 1 rows");
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *score(PyObject *module, PyObject *args) {
     PyObject *table_obj, *term_obj, *count_obj, *starts_obj;
     int sublinear, binary;
@@ -111,23 +162,13 @@ static PyObject *score(PyObject *module, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OOOOpps", &table_obj, &term_obj, &count_obj, &starts_obj,
                           &sublinear, &binary, &norm))
         return NULL;
-    int l2 = !strcmp(norm, "l2"), l1 = !strcmp(norm, "l1");
-    if (!l2 && !l1 && strcmp(norm, "none")) {
-        PyErr_SetString(PyExc_ValueError, "norm must be 'l1', 'l2' or 'none'");
-        return NULL;
-    }
+    int l1, l2;
     Py_buffer table;
-    if (PyObject_GetBuffer(table_obj, &table, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
-        return NULL;
+    if (parse_norm(norm, &l1, &l2) < 0 || get_table(table_obj, &table) < 0) return NULL;
     PyObject *result = NULL;
     Py_ssize_t terms = 0, counted = 0, segments = 0;
     int64_t *term = NULL, *count = NULL, *starts = NULL;
     double *out = NULL, *sum = NULL;
-    if (table.ndim != 2 || table.itemsize != 8 || strcmp(table.format, "d") ||
-        table.shape[0] < 2) {
-        PyErr_SetString(PyExc_TypeError, "table must be a 2-d float64 array of k + 1 rows");
-        goto done;
-    }
     Py_ssize_t rows = table.shape[0], width = table.shape[1], k = rows - 1;
     if (!(term = read_integers(term_obj, &terms)) || !(count = read_integers(count_obj, &counted))
         || !(starts = read_integers(starts_obj, &segments)))
@@ -142,7 +183,7 @@ static PyObject *score(PyObject *module, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    const double *weights = table.buf;
+    Arith arith = {table.buf, width, k, sublinear, binary, l1, l2};
     for (Py_ssize_t s = 0; s < segments; s++) {
         Py_ssize_t from = starts[s], to = s + 1 < segments ? starts[s + 1] : terms;
         if (from < 0 || to > terms || from > to) {
@@ -155,14 +196,9 @@ static PyObject *score(PyObject *module, PyObject *args) {
                 PyErr_SetString(PyExc_IndexError, "a term is outside the table");
                 goto done;
             }
-            double tf = binary ? 1.0 : (double)count[t];
-            if (sublinear) tf = log(tf) + 1.0;
-            for (Py_ssize_t j = 0; j < k; j++) sum[j] += weights[j * width + term[t]] * tf;
-            double entry = weights[k * width + term[t]] * tf;
-            sum[k] += l2 ? entry * entry : l1 ? fabs(entry) : 0.0;
+            add_term(&arith, term[t], count[t], sum);
         }
-        double scale = l2 ? sqrt(sum[k]) : l1 ? sum[k] : 1.0;
-        for (Py_ssize_t j = 0; j < k; j++) out[s * k + j] = sum[j] / scale;
+        finish(&arith, sum, out + s * k);
     }
     result = PyBytes_FromStringAndSize((const char *)out, segments * k * (Py_ssize_t)sizeof(double));
 done:
@@ -175,6 +211,107 @@ done:
     return result;
 }
 
+/* Sort values[0..m) (each below ``limit``) ascending: a byte a pass, as distinct(). */
+static void radix_sort(int64_t *values, int64_t *spare, Py_ssize_t m, uint64_t limit) {
+    for (int shift = 0; shift < 64 && (limit >> shift); shift += 8) {
+        Py_ssize_t bucket[257] = {0};
+        for (Py_ssize_t i = 0; i < m; i++) bucket[((uint64_t)values[i] >> shift & 255) + 1]++;
+        for (int b = 0; b < 256; b++) bucket[b + 1] += bucket[b];
+        for (Py_ssize_t i = 0; i < m; i++) spare[bucket[(uint64_t)values[i] >> shift & 255]++] = values[i];
+        memcpy(values, spare, m * sizeof(int64_t));
+    }
+}
+
+static PyObject *score_texts(PyObject *module, PyObject *args) {
+    PyObject *table_obj, *lengths_obj, *ids_obj;
+    int sublinear, binary;
+    const char *norm;
+    if (!PyArg_ParseTuple(args, "OOOpps", &table_obj, &lengths_obj, &ids_obj, &sublinear,
+                          &binary, &norm))
+        return NULL;
+    int l1, l2;
+    Py_buffer table;
+    if (parse_norm(norm, &l1, &l2) < 0 || get_table(table_obj, &table) < 0) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t texts = 0, total = 0, longest = 0;
+    int64_t *lengths = NULL, *ids = NULL, *distinct = NULL, *spare = NULL, *count = NULL;
+    int32_t *slot = NULL;
+    double *out = NULL, *sum = NULL;
+    Py_ssize_t width = table.shape[1], k = table.shape[0] - 1;
+    if (!(lengths = read_integers(lengths_obj, &texts)) || !(ids = read_integers(ids_obj, &total)))
+        goto done;
+    Py_ssize_t expected = 0;
+    for (Py_ssize_t i = 0; i < texts; i++) {
+        if (lengths[i] < 0) {
+            PyErr_SetString(PyExc_ValueError, "lengths must be non-negative");
+            goto done;
+        }
+        expected += lengths[i];
+        if (lengths[i] > longest) longest = lengths[i];
+    }
+    if (expected != total) {
+        PyErr_SetString(PyExc_ValueError, "the lengths do not add up to the number of ids");
+        goto done;
+    }
+    /* slot[id]: where a text's id is counted, -1 when the text has not had it yet. */
+    slot = PyMem_Malloc((width + 1) * sizeof(int32_t));
+    distinct = PyMem_Malloc((longest + 1) * sizeof(int64_t));
+    spare = PyMem_Malloc((longest + 1) * sizeof(int64_t));
+    count = PyMem_Malloc((longest + 1) * sizeof(int64_t));
+    out = PyMem_Calloc(texts * k + 1, sizeof(double));  /* a text without terms scores 0 */
+    sum = PyMem_Malloc((k + 1) * sizeof(double));
+    if (!slot || !distinct || !spare || !count || !out || !sum) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (longest > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "a text has too many ids");
+        goto done;
+    }
+    memset(slot, 0xff, width * sizeof(int32_t));
+    Arith arith = {table.buf, width, k, sublinear, binary, l1, l2};
+    const int64_t *id = ids;
+    for (Py_ssize_t i = 0; i < texts; id += lengths[i], i++) {
+        Py_ssize_t m = 0;
+        for (Py_ssize_t t = 0; t < lengths[i]; t++) {
+            int64_t term = id[t];
+            if (term < 0 || term >= width) {
+                for (Py_ssize_t d = 0; d < m; d++) slot[distinct[d]] = -1;
+                PyErr_SetString(PyExc_IndexError, "a term is outside the table");
+                goto done;
+            }
+            if (slot[term] < 0) {
+                slot[term] = (int32_t)m;
+                distinct[m] = term;
+                count[m++] = 1;
+            } else {
+                count[slot[term]]++;
+            }
+        }
+        if (!m) continue;
+        /* Counts stay where slot[] points while the terms are put in order. */
+        radix_sort(distinct, spare, m, (uint64_t)(width - 1));
+        for (Py_ssize_t j = 0; j <= k; j++) sum[j] = 0.0;
+        for (Py_ssize_t d = 0; d < m; d++) {
+            add_term(&arith, distinct[d], count[slot[distinct[d]]], sum);
+        }
+        for (Py_ssize_t d = 0; d < m; d++) slot[distinct[d]] = -1;
+        finish(&arith, sum, out + i * k);
+    }
+    result = PyBytes_FromStringAndSize((const char *)out, texts * k * (Py_ssize_t)sizeof(double));
+done:
+    PyBuffer_Release(&table);
+    PyMem_Free(lengths);
+    PyMem_Free(ids);
+    PyMem_Free(slot);
+    PyMem_Free(distinct);
+    PyMem_Free(spare);
+    PyMem_Free(count);
+    PyMem_Free(out);
+    PyMem_Free(sum);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"distinct", distinct, METH_O,
      "distinct(values) -> (distinct, where, counts): int64 bytes, as np.unique with "
@@ -182,6 +319,9 @@ static PyMethodDef methods[] = {
     {"score", score, METH_VARARGS,
      "score(table, term, count, starts, sublinear, binary, norm) -> bytes: float64 "
      "(segments, k) raw scores of each segment of distinct terms."},
+    {"score_texts", score_texts, METH_VARARGS,
+     "score_texts(table, lengths, ids, sublinear, binary, norm) -> bytes: float64 "
+     "(texts, k) raw scores of texts given as runs of n-gram ids."},
     {NULL, NULL, 0, NULL},
 };
 
