@@ -8,13 +8,15 @@ the trust check always lives in the database.
 
 A live submission works in one :meth:`PolicyState.transaction`: its claims, the
 history it reads and counts and (see ``Moderator.moderate``) the stored comment
-are committed together or not at all. Claims held in Redis are not part of it.
+are committed together or not at all. Claims made in Redis are released when the
+transaction fails.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +28,8 @@ from .store import utcnow
 from .submission_sql import SubmissionSql, check_driver, submission_sql
 
 __all__ = ["PolicyState", "StateTransaction", "hash_key"]
+
+log = logging.getLogger(__name__)
 
 _PURGE_EVERY = 1000  # claims between deletions of expired marks
 # Atomic multi-key claim in Redis: every key is free (absent or expired by the
@@ -81,9 +85,17 @@ class PolicyState:
     @contextmanager
     def transaction(self) -> Iterator[StateTransaction]:
         """One live submission's claims, history and stored comment, committed when the
-        block ends (nothing of it if the block raises)."""
-        with submission_sql(self.engine) as sql:
-            yield StateTransaction(self, sql)
+        block ends (nothing of it if the block raises: claims made in Redis are then
+        released)."""
+        state = None
+        try:
+            with submission_sql(self.engine) as sql:
+                state = StateTransaction(self, sql)
+                yield state
+        except BaseException:
+            if state is not None and state.redis_claims:
+                self._release_redis(state.redis_claims)
+            raise
 
     def claim(self, keys: Sequence[str], seconds: int, now: _dt.datetime | None = None
               ) -> list[str]:
@@ -108,6 +120,17 @@ class PolicyState:
         prefix = len(self.redis_prefix)
         return [name.decode()[prefix:] for name in held]
 
+    def _release_redis(self, keys: list[str]) -> None:
+        # Ours until they expire, so no other submission holds them now. If Redis is
+        # what failed, they cannot be released: they then expire as usual.
+        import redis
+
+        try:
+            self.redis.delete(*(self.redis_prefix + key for key in keys))
+        except redis.RedisError as exc:
+            log.warning("could not release the flood and duplicate claims of a failed "
+                        "submission (%s); they expire as usual", type(exc).__name__)
+
 
 class StateTransaction:
     """The shared state as one live submission sees it, inside its transaction."""
@@ -115,6 +138,7 @@ class StateTransaction:
     def __init__(self, state: PolicyState, sql: SubmissionSql) -> None:
         self._state = state
         self._sql = sql
+        self.redis_claims: list[str] = []  # released if the submission fails
 
     def claim(self, keys: Sequence[str], seconds: int, now: _dt.datetime | None = None
               ) -> list[str]:
@@ -126,7 +150,10 @@ class StateTransaction:
             return []
         state = self._state
         if state.redis is not None:
-            return state._claim_redis(keys, seconds, now)
+            held = state._claim_redis(keys, seconds, now)
+            if not held:
+                self.redis_claims += keys
+            return held
         # Sorted, so that two workers claiming overlapping keys lock them in one order.
         held = self._sql.claim(sorted(keys), now, now + _dt.timedelta(seconds=seconds))
         state._claims += 1

@@ -98,3 +98,30 @@ def test_sqlite_waits_briefly_for_a_writer_and_restores_the_busy_timeout(tmp_pat
     assert timeout == 30000  # later statements wait as every other query does
     assert _count(engine, policy_marks) == 1
     engine.dispose()
+
+
+def test_a_failed_submission_releases_its_redis_claims(tmp_path):
+    import os
+    import uuid
+
+    from moderation.store import migrate
+
+    url = os.environ.get("MODERATION_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("MODERATION_TEST_REDIS_URL is not set")
+    engine = open_engine(f"sqlite:///{tmp_path / 'redis.db'}")
+    migrate(engine)
+    prefix = f"moderation-test:{uuid.uuid4().hex}:"
+    state = PolicyState(engine, url, redis_prefix=prefix)
+    try:
+        assert state.claim(["kept"], 60) == []
+        with pytest.raises(RuntimeError, match="store failed"), state.transaction() as tx:
+            assert tx.claim(["a", "b"], 60) == []
+            assert tx.claim(["kept", "c"], 60) == ["kept"]  # held: claims nothing
+            raise RuntimeError("store failed")
+        assert state.claim(["a", "b", "c"], 60) == []  # released, free again
+        assert state.claim(["kept"], 60) == ["kept"]  # not this submission's to release
+    finally:
+        state.redis.delete(*state.redis.scan_iter(match=prefix + "*"))
+        state.redis.close()
+        engine.dispose()
