@@ -2,9 +2,10 @@
 
 A submission claims its flood and duplicate keys, reads and counts its author's
 history and stores the comment: a handful of one-row statements. Through
-SQLAlchemy's execution layer, in five transactions, they cost about 1.3 ms a
-request, more than scoring the comment; as driver statements in one transaction
-they cost about 0.15 ms. The schema, the migrations and every other read and
+SQLAlchemy's execution layer, in five transactions, they cost about 1.4 ms a
+request, more than moderating the comment; as driver statements in one transaction
+about 0.3 ms, most of it the commit (SQLite: writing the WAL, and every few dozen
+commits a checkpoint). The schema, the migrations and every other read and
 write stay with SQLAlchemy (``store.py``); the rows written here use the column
 formats SQLAlchemy writes and reads back (on SQLite, text timestamps).
 
