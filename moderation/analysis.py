@@ -91,7 +91,8 @@ def analyse(model: ModerationModel, text: str) -> Analysis:
         else:
             finder = _word_finder(model, position, vec)
             if finder is not None and finder.compiled is not None:
-                blocks.append(compiled_word_block(finder, vec, offset, text))
+                terms = _compiled(model, position, vec).terms
+                blocks.append(compiled_word_block(finder, terms, vec, offset, text))
             else:
                 blocks.append(word_block(vec, offset, text, [a for a, _ in units(text)]))
         offset += len(vec.vocabulary_)

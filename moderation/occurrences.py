@@ -154,15 +154,12 @@ def word_block(vec: TfidfVectorizer, offset: int, text: str, starts: list[int]) 
                  np.array(lasts, dtype=np.int64), list(kept).__getitem__, None, None)
 
 
-_TOKEN = re.compile(r"\w{2,}")  # the default token pattern's matches: runs of 2+ \w
-
-
-def compiled_word_block(finder: WordNgramIds, vec: TfidfVectorizer, offset: int, text: str
-                         ) -> Block:
+def compiled_word_block(finder: WordNgramIds, terms: list[str], vec: TfidfVectorizer,
+                        offset: int, text: str) -> Block:
     """:func:`word_block` in one call of the C extension's word table: tokens numbered
-    once, bigrams found as pairs of numbers, not as new strings."""
+    once, bigrams found as pairs of numbers, not as new strings (``terms``: the n-gram
+    of each vocabulary id, which is what an occurrence found by its id spells)."""
     assert finder.compiled is not None
     rows = np.frombuffer(finder.compiled.find(text), dtype=np.int64).reshape(-1, 5).T.copy()
-    local, first, last, start, end = rows
-    return Block(vec, offset, local, first, last,
-                 lambda i: " ".join(_TOKEN.findall(text[start[i]:end[i]])), None, None)
+    local, first, last = rows[:3]
+    return Block(vec, offset, local, first, last, lambda i: terms[local[i]], None, None)

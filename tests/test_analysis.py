@@ -78,7 +78,8 @@ def test_word_ngrams_by_token_numbers_are_the_analysers(loaded, text):
     assert finder is not None
     starts = [a for a, _ in units(normalised)]
     assert finder.compiled is not None
-    _assert_same_block(compiled_word_block(finder, vec, 0, normalised),
+    terms = model.scorer().blocks[0].terms
+    _assert_same_block(compiled_word_block(finder, terms, vec, 0, normalised),
                        word_block(vec, 0, normalised, starts))
 
 
@@ -94,6 +95,7 @@ def test_the_c_word_table_numbers_words_as_str_split_on_random_text():
 
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    from moderation.fastpath import inverse_vocabulary
     from moderation.occurrences import compiled_word_block, units, word_block
 
     # Leading, repeated and unusual white space, one-letter runs between tokens, "_":
@@ -105,8 +107,9 @@ def test_the_c_word_table_numbers_words_as_str_split_on_random_text():
     vec = TfidfVectorizer(ngram_range=(1, 2), lowercase=False).fit(texts)
     finder = WordNgramIds(vec)
     assert finder.compiled is not None
+    terms = inverse_vocabulary(vec.vocabulary_)
     for text in texts:
-        _assert_same_block(compiled_word_block(finder, vec, 0, text),
+        _assert_same_block(compiled_word_block(finder, terms, vec, 0, text),
                            word_block(vec, 0, text, [a for a, _ in units(text)]))
 
 
