@@ -37,3 +37,12 @@ def test_reason_messages_are_human_readable():
     assert reasons[0].to_dict() == {
         "code": "model.spam", "action": "reject",
         "message": "spam score 0.930 is at or above the reject threshold 0.900"}
+
+
+def test_each_check_dict_is_a_fresh_copy():
+    # Checks are shared between comments; their JSON form is built once.
+    first = FLAG_CHECK.to_dict()
+    first["detail"] = "edited by a caller"
+    assert FLAG_CHECK.to_dict() == {"name": "links", "passed": False, "action": "flag",
+                                    "detail": "3 link(s)"}
+    assert FLAG_CHECK.to_dict() is not FLAG_CHECK.to_dict()
