@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .checks import ACCEPT, FLAG, REJECT, SEVERITY, Check
+from .checks import ACCEPT, FLAG, NONE, REJECT, SEVERITY, Check
 
 __all__ = ["Reason", "decide", "model_outcome"]
 
@@ -32,6 +32,10 @@ def model_outcome(category: str, score: float, thresholds: Mapping[str, float]) 
     return ACCEPT
 
 
+def _severity(reason: Reason) -> int:
+    return -SEVERITY[reason.action]  # sorted on: the most severe first, ties in order
+
+
 def decide(scores: Mapping[str, float], thresholds: Mapping[str, Mapping[str, float]],
            checks: Sequence[Check]) -> tuple[str, list[Reason]]:
     """The most severe outcome of the model and the checks, with every reason for it."""
@@ -44,12 +48,17 @@ def decide(scores: Mapping[str, float], thresholds: Mapping[str, Mapping[str, fl
             reasons.append(Reason(f"model.{category}", action,
                                   f"{category} score {score:.3f} is at or above the "
                                   f"{action} threshold {limit:.3f}"))
+    trust = None  # the first check that vouches for the author
     for check in checks:
-        if not check.passed and check.action in (FLAG, REJECT):
+        if check.action == NONE:  # most checks: one comparison, then the next
+            continue
+        if check.action == ACCEPT:
+            trust = trust or check
+        elif not check.passed and check.action in (FLAG, REJECT):
             reasons.append(Reason(check.code, check.action, f"{check.name}: {check.detail}"))
-    reasons.sort(key=lambda r: -SEVERITY[r.action])
+    if len(reasons) > 1:
+        reasons.sort(key=_severity)
     decision = reasons[0].action if reasons else ACCEPT
-    trust = next((c for c in checks if c.action == ACCEPT), None)
     if trust is not None and decision == FLAG and all(
             r.code.startswith("model.") for r in reasons):
         # A trusted author's comment is not held on the model's doubt alone;
