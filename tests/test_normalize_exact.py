@@ -127,3 +127,15 @@ def test_the_repeat_hints_miss_no_run(limit):
         assert not expected or check._repeat_hint.search(text), repr(text)
     # The hints do let most texts through unscanned.
     assert not check.may_repeat("a normal comment, with no long run in it at all.")
+
+
+def test_cased_counts_like_isupper_and_islower_on_any_text():
+    rng = random.Random(1)
+    alphabet = ("aZ 1.\u00e9\u00c9\u0130\u01c5\u03a3\u03c3\u044f\u042f\u65e5\u2160"
+                "\u24b6\U0001d400\U0001f600\ud800\udfff\x00\x7f\x80")
+    texts = ["", "\ud800", "A\udc00b"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(5000)]
+    texts += ["".join(map(chr, rng.sample(range(0x110000), 60))) for _ in range(500)]
+    for text in texts:
+        upper = sum(c.isupper() for c in text)
+        assert _cased(text) == (upper, upper + sum(c.islower() for c in text)), repr(text)
