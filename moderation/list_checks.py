@@ -99,6 +99,16 @@ class ListChecks:
             "block_words": result("block_words", False, REJECT, "policy.blocked_word",
                                   "no listed word found")}
 
+    def fixed(self) -> list[Check]:
+        """The outcomes this policy settles whatever the comment: with no blocked
+        domain, no shortener outside the allowed ones, or an empty word list."""
+        fixed = [self._none_found[key] for key, words in self.words.items() if words.empty]
+        if not self.blocked:
+            fixed.append(self._no_blocked)
+        if not self._flagged_shorteners:
+            fixed.append(self._no_shortener)
+        return fixed
+
     def _link_domains(self, comment: Mapping[str, Any], normalised: str) -> tuple[str, ...]:
         # normalize turns each link link_hosts finds into a _url_ placeholder,
         # so content whose normalised text shows none has no host to look up.

@@ -54,7 +54,10 @@ class Policy:
                                   f"{', '.join(CHECK_NAMES)}")
             if name == "trust" and action != "off":
                 raise ConfigError("check_actions.trust: the trust check can only be 'off'")
-        self._content = [f for n, f in content.items() if self.actions.get(n) != "off"]
+        # A check whose outcome the settings settle is not run: its outcome is kept.
+        fixed = {check.name: check for check in (*text.fixed(), *lists.fixed())}
+        self._content: list[Check | ContentCheck] = [
+            fixed.get(n, f) for n, f in content.items() if self.actions.get(n) != "off"]
         self._submission = [(n, f) for n, f in submission.items()
                             if self.actions.get(n) != "off"]
         # A check turned off never runs, so only flag and reject change outcomes.
@@ -79,7 +82,8 @@ class Policy:
             submission: Submission | None = None) -> list[Check]:
         """Every enabled check on a comment and its normalised content; the submission
         checks only when ``submission`` describes a live submission."""
-        checks = [check(comment, normalised) for check in self._content]
+        checks = [check if isinstance(check, Check) else check(comment, normalised)
+                  for check in self._content]
         if submission is not None:
             checks += [check(comment, normalised, submission) for _, check in self._submission]
         return [self._override(c) for c in checks] if self._overrides else checks

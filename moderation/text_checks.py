@@ -144,6 +144,10 @@ class TextChecks:
                               f"no run of {self.max_repeated} or more repeated characters")
         self._any_script = result("script", False, FLAG, "", "any script accepted")
 
+    def fixed(self) -> list[Check]:
+        """The outcomes this policy settles whatever the comment (a check it disables)."""
+        return [] if self.scripts else [self._any_script]
+
     def required(self, comment: Mapping[str, Any], _: str) -> Check:
         """Every required field is non-empty after trimming."""
         missing = [f for f in self.required_fields if not str(comment.get(f) or "").strip()]
