@@ -27,12 +27,16 @@ class Check:
     detail: str
     code: str = ""
 
+    def __post_init__(self) -> None:
+        # Most checks are made once and shared (see result) while their JSON form
+        # is asked for with every comment: build it once, hand out copies. Spelled
+        # out, since dataclasses.asdict deep-copies every field.
+        object.__setattr__(self, "_json", {"name": self.name, "passed": self.passed,
+                                           "action": self.action, "detail": self.detail})
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: name, passed, action, detail."""
-        # Spelled out: dataclasses.asdict deep-copies every field, a visible
-        # share of a request's time for a dozen checks.
-        return {"name": self.name, "passed": self.passed, "action": self.action,
-                "detail": self.detail}
+        return self._json.copy()  # type: ignore[attr-defined, no-any-return]
 
 
 # A check is frozen, so equal outcomes can share one instance: most comments

@@ -25,6 +25,7 @@ def _suffixes() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+@lru_cache(maxsize=4096)  # a spam wave links the same few hosts again and again
 def registrable_domain(host: str) -> str:
     """The domain a registrant controls: ``sub.evil.example.co.uk`` -> ``example.co.uk``."""
     host = host.strip().strip(".").lower()
@@ -79,44 +80,77 @@ class ListChecks:
         self.allowed = _domains("allowed_domains", settings["allowed_domains"])
         self.blocked = _domains("blocked_domains", settings["blocked_domains"])
         self.shorteners = _domains("url_shorteners", settings["url_shorteners"])
+        self._flagged_shorteners = self.shorteners - self.allowed
         self.words = {}
         for key in ("moderation_words", "block_words"):
             try:
                 self.words[key] = WordList(settings[key], timeout_ms=settings["regex_timeout_ms"])
             except ValueError as exc:
                 raise ConfigError(f"{key}: {exc}") from None
+        # Most comments have no link: their outcomes are made once.
+        self._no_links = self._count(0)
+        self._no_blocked = result("link_domains", False, REJECT, "policy.blocked_domain",
+                                  "no blocked domain")
+        self._no_shortener = result("shorteners", False, FLAG, "policy.url_shortener",
+                                    "no shortened link")
+        self._none_found = {
+            "moderation_words": result("moderation_words", False, FLAG,
+                                       "policy.moderation_word", "no listed word found"),
+            "block_words": result("block_words", False, REJECT, "policy.blocked_word",
+                                  "no listed word found")}
+
+    def fixed(self) -> list[Check]:
+        """The outcomes this policy settles whatever the comment: with no blocked
+        domain, no shortener outside the allowed ones, or an empty word list."""
+        fixed = [self._none_found[key] for key, words in self.words.items() if words.empty]
+        if not self.blocked:
+            fixed.append(self._no_blocked)
+        if not self._flagged_shorteners:
+            fixed.append(self._no_shortener)
+        return fixed
 
     def _link_domains(self, comment: Mapping[str, Any], normalised: str) -> tuple[str, ...]:
         # normalize turns each link link_hosts finds into a _url_ placeholder,
         # so content whose normalised text shows none has no host to look up.
         content = str(comment.get("content") or "") if count_links(normalised) else ""
-        return _link_domains(content, str(comment.get("author_url") or ""))
+        author_url = str(comment.get("author_url") or "")
+        return _link_domains(content, author_url) if content or author_url else ()
 
-    def links(self, comment: Mapping[str, Any], normalised: str) -> Check:
-        """Fewer than ``max_links`` links outside the allowed domains."""
-        links = sum(d not in self.allowed for d in self._link_domains(comment, normalised))
+    def _count(self, links: int) -> Check:
         if self.max_links == 0:
             return result("links", False, FLAG, "", f"{links} link(s); link limit disabled")
         return result("links", links >= self.max_links, FLAG, "policy.too_many_links",
                       f"{links} link(s); {self.max_links} or more are held for review")
 
+    def links(self, comment: Mapping[str, Any], normalised: str) -> Check:
+        """Fewer than ``max_links`` links outside the allowed domains."""
+        domains = self._link_domains(comment, normalised)
+        if not domains:
+            return self._no_links
+        return self._count(sum(d not in self.allowed for d in domains))
+
     def link_domains(self, comment: Mapping[str, Any], normalised: str) -> Check:
         """No link to a blocked registrable domain."""
-        blocked = sorted({d for d in self._link_domains(comment, normalised) if d in self.blocked})
-        return result("link_domains", bool(blocked), REJECT, "policy.blocked_domain",
-                      f"blocked: {', '.join(blocked)}" if blocked else "no blocked domain")
+        domains = self._link_domains(comment, normalised)
+        blocked = sorted(self.blocked.intersection(domains)) if domains else None
+        if not blocked:
+            return self._no_blocked
+        return result("link_domains", True, REJECT, "policy.blocked_domain",
+                      f"blocked: {', '.join(blocked)}")
 
     def shortener_links(self, comment: Mapping[str, Any], normalised: str) -> Check:
         """No link through a URL shortener."""
-        found = sorted({d for d in self._link_domains(comment, normalised)
-                        if d in self.shorteners and d not in self.allowed})
-        return result("shorteners", bool(found), FLAG, "policy.url_shortener",
-                      f"shortened: {', '.join(found)}" if found else "no shortened link")
+        domains = self._link_domains(comment, normalised)
+        found = sorted(self._flagged_shorteners.intersection(domains)) if domains else None
+        if not found:
+            return self._no_shortener
+        return result("shorteners", True, FLAG, "policy.url_shortener",
+                      f"shortened: {', '.join(found)}")
 
     def _scan(self, key: str, name: str, action: str, code: str, comment: Mapping[str, Any],
               normalised: str) -> Check:
         if self.words[key].empty:
-            return result(name, False, action, code, "no listed word found")
+            return self._none_found[key]
         fields = {"content": (str(comment.get("content") or ""), normalised)}
         for field, prepare in (("author_name", _normalise_cached), ("author_email", _field_words),
                                ("author_url", _field_words), ("author_ip", _field_words),
@@ -131,7 +165,7 @@ class ListChecks:
             # Unproven, so never a reject: a person looks at it.
             return result(name, True, FLAG, "policy.pattern_timeout",
                           f"timed out: {', '.join(scan.timed_out)}")
-        return result(name, False, action, code, "no listed word found")
+        return self._none_found[key]
 
     def moderation_words(self, comment: Mapping[str, Any], normalised: str) -> Check:
         """No entry of the moderation list (hold for review)."""

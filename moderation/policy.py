@@ -7,11 +7,10 @@ and run only for live submissions, never when a file is re-scored.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .checks import ACCEPT, FLAG, NONE, REJECT, SEVERITY, Check
+from .checks import ACCEPT, FLAG, NONE, REJECT, SEVERITY, Check, result
 from .errors import ConfigError
 from .list_checks import ListChecks
 from .submission_checks import SUBMISSION_CHECKS, Submission, SubmissionChecks
@@ -55,9 +54,14 @@ class Policy:
                                   f"{', '.join(CHECK_NAMES)}")
             if name == "trust" and action != "off":
                 raise ConfigError("check_actions.trust: the trust check can only be 'off'")
-        self._content = [(n, f) for n, f in content.items() if self.actions.get(n) != "off"]
+        # A check whose outcome the settings settle is not run: its outcome is kept.
+        fixed = {check.name: check for check in (*text.fixed(), *lists.fixed())}
+        self._content: list[Check | ContentCheck] = [
+            fixed.get(n, f) for n, f in content.items() if self.actions.get(n) != "off"]
         self._submission = [(n, f) for n, f in submission.items()
                             if self.actions.get(n) != "off"]
+        # A check turned off never runs, so only flag and reject change outcomes.
+        self._overrides = {n: a for n, a in self.actions.items() if a != "off"}
 
     @property
     def needs_state(self) -> bool:
@@ -66,19 +70,23 @@ class Policy:
         return self.submission.needs_state and bool(enabled & {"flood", "duplicate", "trust"})
 
     def _override(self, check: Check) -> Check:
-        action = self.actions.get(check.name)
-        if action and not check.passed and check.code != "policy.pattern_timeout":
-            return dataclasses.replace(check, action=action)
+        if check.passed:
+            return check
+        action = self._overrides.get(check.name)
+        if action and check.code != "policy.pattern_timeout":
+            # The same as dataclasses.replace(check, action=action), from the shared ones.
+            return result(check.name, True, action, check.code, check.detail)
         return check
 
     def run(self, comment: Mapping[str, Any], normalised: str,
             submission: Submission | None = None) -> list[Check]:
         """Every enabled check on a comment and its normalised content; the submission
         checks only when ``submission`` describes a live submission."""
-        checks = [check(comment, normalised) for _, check in self._content]
+        checks = [check if isinstance(check, Check) else check(comment, normalised)
+                  for check in self._content]
         if submission is not None:
             checks += [check(comment, normalised, submission) for _, check in self._submission]
-        return [self._override(c) for c in checks] if self.actions else checks
+        return [self._override(c) for c in checks] if self._overrides else checks
 
     def record(self, comment: Mapping[str, Any], decision: str,
                submission: Submission | None) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from .checks import FLAG, REJECT, Check, result
@@ -32,9 +34,11 @@ LANGUAGE_SCRIPTS = {
     "te": ("Telugu",), "am": ("Ethiopic",),
 }  # fmt: skip
 _SCRIPTS = {s for scripts in LANGUAGE_SCRIPTS.values() for s in scripts}
-_UPPER = string.ascii_uppercase.encode()
-_LETTERS = string.ascii_letters.encode()
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# A-Z to U and a-z to l; every other byte stays itself, and none of those is
+# U or l: one translation, then two counts, all in C.
+_CASE_MARKS = bytes.maketrans(string.ascii_uppercase.encode() + string.ascii_lowercase.encode(),
+                              b"U" * 26 + b"l" * 26)
+_ASCII = bytes(range(128))
 _MIN_SCRIPT_LETTERS = 10  # below this a few foreign names or words say nothing
 
 
@@ -43,6 +47,9 @@ def script_of(char: str) -> str:
     name = unicodedata.name(char, "")
     first = name.split(" ", 1)[0]
     return "Han" if first == "CJK" else first.title()
+
+
+_script_of = lru_cache(maxsize=4096)(script_of)  # comments share most of their letters
 
 
 def _scripts(settings: Mapping[str, Any]) -> frozenset[str]:
@@ -65,16 +72,47 @@ def _text(comment: Mapping[str, Any], name: str) -> str:
 def _cased(text: str) -> tuple[int, int]:
     """Upper-case letters and all cased letters in ``text``."""
     # In ASCII, isupper and islower mean A-Z and a-z: bytes count those in C.
-    # Only the other characters need a per-character test.
-    data = text.encode("ascii", "ignore")
-    upper = len(data) - len(data.translate(None, _UPPER))
-    cased = len(data) - len(data.translate(None, _LETTERS))
+    # Only the other characters need a per-character test. In UTF-8 every byte
+    # of a non-ASCII character is 128 or more, so the ASCII letters are counted
+    # on the whole encoding, and deleting the ASCII bytes leaves the other
+    # characters, in order ("surrogatepass": a lone surrogate from JSON too).
+    data = text.encode("utf-8", "surrogatepass")
+    marks = data.translate(_CASE_MARKS)
+    upper = marks.count(b"U")
+    cased = upper + marks.count(b"l")
     if len(data) != len(text):
-        rest = "".join(_NON_ASCII.findall(text))
+        rest = data.translate(None, _ASCII).decode("utf-8", "surrogatepass")
         rest_upper = sum(map(str.isupper, rest))  # map over a C method: no Python loop body
         upper += rest_upper
         cased += rest_upper + sum(map(str.islower, rest))
     return upper, cased
+
+
+# The outcomes below depend on a few numbers, not on the text: each is worked
+# out once and shared, sparing a formatted string and a lookup per comment.
+@lru_cache(maxsize=4096)
+def _length_ok(length: int, limit: int) -> Check:
+    return result("length", False, REJECT, "", f"{length} of at most {limit} characters")
+
+
+@lru_cache(maxsize=4096)
+def _shouting(upper: int, cased: int, ratio: float, min_letters: int) -> Check:
+    if cased < min_letters:
+        return result("shouting", False, FLAG, "", f"{cased} letters, too few to judge")
+    share = upper / cased
+    return result("shouting", share >= ratio, FLAG, "policy.shouting",
+                  f"{share:.0%} upper-case letters; {ratio:.0%} or more is shouting")
+
+
+@lru_cache(maxsize=4096)
+def _email(raw: str) -> Check:
+    # An author's e-mail comes back with each of their comments.
+    email = fold_line_endings(raw).strip()
+    if not email:
+        return result("email_syntax", False, REJECT, "", "no e-mail given")
+    bad = len(email) > 254 or not _EMAIL.match(email)
+    return result("email_syntax", bad, REJECT, "policy.invalid_email",
+                  "e-mail address is not valid" if bad else "e-mail address is valid")
 
 
 class TextChecks:
@@ -93,74 +131,93 @@ class TextChecks:
         self._repeat = re.compile(rf"(\S)\1{{{self.max_repeated - 1},}}")
         # A necessary condition for _repeat, several times cheaper to scan for:
         # "." and backreferences spelled out are the fastest the regex engine has.
-        self._repeat_hint = re.compile("(.)" + r"\1" * (min(self.max_repeated, 10) - 1))
+        run = min(self.max_repeated, 10)
+        self._repeat_hint = re.compile("(.)" + r"\1" * (run - 1))
+        # A necessary condition for that hint, on half of the text: of a run of
+        # ``run`` characters, at least run // stride sit at multiples of ``stride``,
+        # next to each other in content[::stride]. Five of them are rarely side by
+        # side by chance (a third of the text and three let a quarter through).
+        self._stride = max(1, run // 5)
+        self._stride_hint = re.compile("(.)" + r"\1" * (run // self._stride - 1))
         self.scripts = _scripts(settings)
+        self._all_present = result("required_fields", False, REJECT, "policy.missing_field",
+                                   "all required fields present")
+        self._empty = result("length", True, REJECT, "policy.empty_content",
+                             "content is empty after trimming")
+        self._no_run = result("gibberish", False, FLAG, "",
+                              f"no run of {self.max_repeated} or more repeated characters")
+        self._any_script = result("script", False, FLAG, "", "any script accepted")
+
+    def fixed(self) -> list[Check]:
+        """The outcomes this policy settles whatever the comment (a check it disables)."""
+        return [] if self.scripts else [self._any_script]
 
     def required(self, comment: Mapping[str, Any], _: str) -> Check:
         """Every required field is non-empty after trimming."""
         missing = [f for f in self.required_fields if not str(comment.get(f) or "").strip()]
-        detail = f"missing: {', '.join(missing)}" if missing else "all required fields present"
-        return result("required_fields", bool(missing), REJECT, "policy.missing_field", detail)
+        if not missing:
+            return self._all_present
+        return result("required_fields", True, REJECT, "policy.missing_field",
+                      f"missing: {', '.join(missing)}")
 
     def length(self, comment: Mapping[str, Any], _: str) -> Check:
         """Content and author fields within their limits."""
         content = _text(comment, "content")
         if not content:
-            return result("length", True, REJECT, "policy.empty_content",
-                          "content is empty after trimming")
-        lengths = {field: len(_text(comment, field)) for field in self.limits}
-        too_long = [f"{field} has {lengths[field]} of at most {limit} characters"
-                    for field, limit in self.limits.items() if lengths[field] > limit]
+            return self._empty
+        # Folding line endings and trimming only shorten a value: one within its
+        # limit as given is within it after them, and needs neither.
+        too_long = [f"{field} has {length} of at most {limit} characters"
+                    for field, limit in self.limits.items()
+                    if len(str(comment.get(field) or "")) > limit
+                    and (length := len(_text(comment, field))) > limit]
         if too_long:
             return result("length", True, REJECT, "policy.too_long", "; ".join(too_long))
         if len(content) < self.min_length:
             return result("length", True, REJECT, "policy.too_short",
                           f"{len(content)} of at least {self.min_length} characters")
-        return result("length", False, REJECT, "",
-                      f"{len(content)} of at most {self.limits['content']} characters")
+        return _length_ok(len(content), self.limits["content"])
 
     def email(self, comment: Mapping[str, Any], _: str) -> Check:
         """The e-mail address, when given, is well formed."""
-        email = _text(comment, "author_email")
-        if not email:
-            return result("email_syntax", False, REJECT, "", "no e-mail given")
-        bad = len(email) > 254 or not _EMAIL.match(email)
-        return result("email_syntax", bad, REJECT, "policy.invalid_email",
-                      "e-mail address is not valid" if bad else "e-mail address is valid")
+        return _email(str(comment.get("author_email") or ""))
 
     def shouting(self, comment: Mapping[str, Any], _: str) -> Check:
         """Not mostly upper-case."""
         upper, cased = _cased(_text(comment, "content"))
-        if cased < self.shouting_min_letters:
-            return result("shouting", False, FLAG, "",
-                          f"{cased} letters, too few to judge")
-        share = upper / cased
-        return result("shouting", share >= self.shouting_ratio, FLAG, "policy.shouting",
-                      f"{share:.0%} upper-case letters; {self.shouting_ratio:.0%} or more is "
-                      "shouting")
+        return _shouting(upper, cased, self.shouting_ratio, self.shouting_min_letters)
+
+    def may_repeat(self, content: str) -> bool:
+        """False only when ``content`` has no run of ``max_repeated`` equal characters."""
+        return bool(self._stride_hint.search(content[::self._stride])
+                    and self._repeat_hint.search(content))
 
     def gibberish(self, comment: Mapping[str, Any], _: str) -> Check:
         """No long run of one repeated character."""
         content = _text(comment, "content")
-        match = self._repeat.search(content) if self._repeat_hint.search(content) else None
+        match = self._repeat.search(content) if self.may_repeat(content) else None
         if match is None:
-            return result("gibberish", False, FLAG, "",
-                          f"no run of {self.max_repeated} or more repeated characters")
+            return self._no_run
         return result("gibberish", True, FLAG, "policy.gibberish",
                       f"{len(match.group())} repeated {match.group(1)!r} characters")
 
     def script(self, comment: Mapping[str, Any], _: str) -> Check:
         """Content mostly written in one of the site's scripts."""
         if not self.scripts:
-            return result("script", False, FLAG, "", "any script accepted")
-        letters = [c for c in _text(comment, "content") if c.isalpha()]
-        if len(letters) < _MIN_SCRIPT_LETTERS:
-            return result("script", False, FLAG, "", f"{len(letters)} letters, too few to judge")
+            return self._any_script
+        # Each distinct character is counted in C and looked up once; scripts
+        # are met in the order of their first letter, as a walk over the
+        # letters would meet them (max keeps the first of equal counts).
+        letters = {c: n for c, n in Counter(_text(comment, "content")).items() if c.isalpha()}
+        total = sum(letters.values())
+        if total < _MIN_SCRIPT_LETTERS:
+            return result("script", False, FLAG, "", f"{total} letters, too few to judge")
         counts: dict[str, int] = {}
-        for letter in letters:
-            counts[script_of(letter)] = counts.get(script_of(letter), 0) + 1
+        for letter, n in letters.items():
+            script = _script_of(letter)
+            counts[script] = counts.get(script, 0) + n
         expected = sum(n for s, n in counts.items() if s in self.scripts)
         main = max(counts, key=lambda s: counts[s])
         scripts = ", ".join(sorted(self.scripts))
-        return result("script", expected * 2 < len(letters), FLAG, "policy.unexpected_script",
-                      f"{expected / len(letters):.0%} of letters in {scripts}; mostly {main}")
+        return result("script", expected * 2 < total, FLAG, "policy.unexpected_script",
+                      f"{expected / total:.0%} of letters in {scripts}; mostly {main}")

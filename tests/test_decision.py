@@ -37,3 +37,29 @@ def test_reason_messages_are_human_readable():
     assert reasons[0].to_dict() == {
         "code": "model.spam", "action": "reject",
         "message": "spam score 0.930 is at or above the reject threshold 0.900"}
+
+
+def test_each_check_dict_is_a_fresh_copy():
+    # Checks are shared between comments; their JSON form is built once.
+    first = FLAG_CHECK.to_dict()
+    first["detail"] = "edited by a caller"
+    assert FLAG_CHECK.to_dict() == {"name": "links", "passed": False, "action": "flag",
+                                    "detail": "3 link(s)"}
+    assert FLAG_CHECK.to_dict() is not FLAG_CHECK.to_dict()
+
+
+def test_reasons_read_the_same_when_shared_between_comments():
+    # Reasons are made once per score and threshold; 0.0 and -0.0 are one key
+    # to that cache but print differently, so each must read as given.
+    for limit in (0.0, -0.0, 0.0, -0.0):
+        _, reasons = decide({"spam": 0.5}, {"spam": {"flag_at": limit, "reject_at": 0.9}},
+                            [])
+        assert reasons[0].message == f"spam score 0.500 is at or above the flag threshold " \
+                                     f"{limit:.3f}"
+    _, shared = decide({"spam": 0.95}, T, [FLAG_CHECK])
+    edited = shared[0].to_dict()
+    edited["message"] = "edited by a caller"
+    _, again = decide({"spam": 0.95}, T, [FLAG_CHECK])
+    assert again[0] is shared[0]
+    assert again[0].to_dict()["message"] == "spam score 0.950 is at or above the reject " \
+                                            "threshold 0.900"

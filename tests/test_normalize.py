@@ -1,3 +1,6 @@
+import random
+import re
+
 import pytest
 
 from moderation.normalize import count_links, normalize, normalize_with_offsets
@@ -40,6 +43,19 @@ def test_count_links():
     assert count_links(normalize("a http://x.com, b www.y.org. c z.net/p")) == 3
     assert normalize("(see http://x.com/a).") == "(see _url_ dom_x_com )."
     assert count_links(normalize("no links here, just _url_text")) == 0
+
+
+def test_count_links_finds_the_placeholders_a_plain_word_boundary_finds():
+    # count_links looks behind the literal rather than ahead of it; both must
+    # count the same "_url_" words in any text.
+    reference = re.compile(r"(?<!\w)_url_(?!\w)")
+    pieces = ["_url_", "_url", "url_", "_", "u", "x", "9", " ", ".", "(", "é", "\u044f", "\n"]
+    rng = random.Random(0)
+    texts = ["_url_", "_url_url_", "__url_", "_url__", "x_url_", "_url_x", "é_url_ _url_é",
+             "(_url_)", " _url_ dom_x _url_"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(20000)]
+    for text in texts:
+        assert count_links(text) == len(reference.findall(text)), repr(text)
 
 
 @pytest.mark.parametrize("text", [

@@ -70,7 +70,7 @@ def _assert_same(texts: list[str]) -> None:
         upper = sum(c.isupper() for c in text)
         assert _cased(text) == (upper, upper + sum(c.islower() for c in text)), text
         for check in checks.values():
-            assert check._repeat_hint.search(text) or not check._repeat.search(text), text
+            assert check.may_repeat(text) or not check._repeat.search(text), text
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -104,3 +104,38 @@ def test_str_split_and_regex_agree_on_white_space():
     # normalize collapses white space with str.split, the exact run with \s.
     space = norm._SPACE
     assert [c for c in map(chr, range(0x110000)) if bool(space.match(c)) != c.isspace()] == []
+
+
+@pytest.mark.parametrize("limit", range(3, 16))
+def test_the_repeat_hints_miss_no_run(limit):
+    # Runs of every length around the limit, of a letter, a space, a newline, a
+    # non-Latin letter and an emoji, at every offset within the hint's stride,
+    # between characters that do or do not extend the run.
+    check = TextChecks(load_settings({"max_repeated_chars": limit}, environ={}))
+    rng = random.Random(limit)
+    texts = []
+    for char in ("a", "!", " ", "\n", "\u044f", "\U0001f600", "A"):
+        for length in range(max(1, limit - 4), limit + 5):
+            for before in ("", "x", "xy", "xyz", "aa", " \n", "\u044f"):
+                for after in ("", "b", "a", "\n"):
+                    texts.append(before + char * length + after)
+    texts += ["".join(rng.choice("aab!! \n\u044f") for _ in range(rng.randint(0, 80)))
+              for _ in range(3000)]
+    for text in texts:
+        expected = check._repeat.search(text) is not None
+        assert not expected or check.may_repeat(text), repr(text)
+        assert not expected or check._repeat_hint.search(text), repr(text)
+    # The hints do let most texts through unscanned.
+    assert not check.may_repeat("a normal comment, with no long run in it at all.")
+
+
+def test_cased_counts_like_isupper_and_islower_on_any_text():
+    rng = random.Random(1)
+    alphabet = ("aZ 1.\u00e9\u00c9\u0130\u01c5\u03a3\u03c3\u044f\u042f\u65e5\u2160"
+                "\u24b6\U0001d400\U0001f600\ud800\udfff\x00\x7f\x80")
+    texts = ["", "\ud800", "A\udc00b"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(5000)]
+    texts += ["".join(map(chr, rng.sample(range(0x110000), 60))) for _ in range(500)]
+    for text in texts:
+        upper = sum(c.isupper() for c in text)
+        assert _cased(text) == (upper, upper + sum(c.islower() for c in text)), repr(text)

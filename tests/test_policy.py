@@ -1,8 +1,10 @@
 import pytest
 
 from moderation.config import load_settings
+from moderation.list_checks import ListChecks
 from moderation.normalize import normalize
 from moderation.policy import Policy
+from moderation.text_checks import TextChecks
 from moderation.wordlist import WordList
 
 GOOD = {"content": "A perfectly fine comment.", "author_name": "Ann",
@@ -126,3 +128,33 @@ def test_wordlist_phrases_and_order():
     assert words.find(normalize("FREE   money at the c.a.s.i.n.o, free money")) == [
         "free money", "casino"]
     assert WordList([]).find("anything") == []
+
+
+FIXED_CASES = [GOOD, {**GOOD, "content": "see http://bit.ly/x and https://spam.example.com/a"},
+               {**GOOD, "content": "buy viagra now", "author_ip": "10.1.2.3"},
+               {**GOOD, "content": "Отличная статья, спасибо автору за подробности!"},
+               {"content": "", "author_url": "https://tinyurl.com/y"}]
+
+
+@pytest.mark.parametrize("settings", [
+    {},
+    {"url_shorteners": []},
+    {"allowed_domains": ["bit.ly", "tinyurl.com"], "url_shorteners": ["bit.ly", "tinyurl.com"]},
+    {"blocked_domains": ["example.com"], "block_words": ["viagra"], "scripts": ["en"],
+     "moderation_words": ["10.0.0.0/8"]},
+])
+def test_outcomes_a_policy_settles_are_what_its_checks_find(settings):
+    # Policy.run does not call a check whose outcome the settings settle; the
+    # outcome it reports instead must be the one the check would give.
+    loaded = load_settings(settings, environ={})
+    text, lists = TextChecks(loaded), ListChecks(loaded)
+    checks = {"script": text.script, "link_domains": lists.link_domains,
+              "shorteners": lists.shortener_links, "moderation_words": lists.moderation_words,
+              "block_words": lists.block_words}
+    fixed = [*text.fixed(), *lists.fixed()]
+    for outcome in fixed:
+        for comment in FIXED_CASES:
+            assert checks[outcome.name](comment, normalize(comment["content"])) == outcome
+    if not settings:  # the defaults leave four checks nothing to look for
+        assert {c.name for c in fixed} == {"script", "link_domains", "moderation_words",
+                                           "block_words"}

@@ -1,5 +1,6 @@
 """Table-driven tests of the content and author checks: pass, fail and edge cases."""
 
+import random
 import time
 
 import pytest
@@ -8,6 +9,7 @@ from moderation.config import load_settings
 from moderation.errors import ConfigError
 from moderation.list_checks import registrable_domain
 from moderation.policy import CHECK_NAMES, CONTENT_CHECKS, SUBMISSION_CHECKS, Policy
+from moderation.text_checks import script_of
 
 from .test_policy import GOOD, run
 
@@ -201,3 +203,35 @@ def test_check_actions_change_or_disable_a_check(actions, name, expected):
     comment = {**GOOD, "content": "casino at http://a.example.com and http://b.example.com"}
     checks = run(comment, check_actions=actions, block_words=["casino"])
     assert (outcome(checks[name]) if name in checks else None) == expected
+
+
+def _script_detail_by_walk(content, scripts):
+    # The check as first written: one letter at a time, in order.
+    letters = [c for c in content.strip() if c.isalpha()]
+    if len(letters) < 10:
+        return f"{len(letters)} letters, too few to judge"
+    counts = {}
+    for letter in letters:
+        counts[script_of(letter)] = counts.get(script_of(letter), 0) + 1
+    expected = sum(n for s, n in counts.items() if s in scripts)
+    main = max(counts, key=lambda s: counts[s])
+    return (f"{expected / len(letters):.0%} of letters in {', '.join(sorted(scripts))}; "
+            f"mostly {main}")
+
+
+def test_script_detail_is_the_letter_by_letter_count():
+    # Ties between scripts included: the first script met must stay the one named.
+    rng = random.Random(0)
+    alphabet = "abcXYZ\u0430\u0431\u0432\u03b1\u03b2\u65e5\u672c\u3042\u30a2\u05d0\u0627 1.!\u00e9"
+    texts = ["abcde\u0430\u0431\u0432\u0433\u0434", "\u0430\u0431\u0432\u0433\u0434abcde",
+             "ab\u0430\u0431cd\u0432\u0433e\u0434", "\u65e5\u672c\u3042\u30a2" * 3]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+              for _ in range(3000)]
+    checks = {name: Policy(load_settings({"scripts": scripts}, environ={})).run
+              for name, scripts in (("en", ["en"]), ("ru", ["ru", "el"]), ("ja", ["ja"]))}
+    for text in texts:
+        comment = {**GOOD, "content": text or "x"}
+        for name, scripts in (("en", {"Latin"}), ("ru", {"Cyrillic", "Greek"}),
+                              ("ja", {"Han", "Hiragana", "Katakana"})):
+            check = {c.name: c for c in checks[name](comment, "")}["script"]
+            assert check.detail == _script_detail_by_walk(comment["content"], scripts), text
