@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .analysis import Analysis, analyse, raw_scores, scores_from_analysis
+from .analysis import Analysis, analyse, prepare, raw_scores, scores_from_analysis
 from .artefact import LoadedModel
 from .cache import LRUCache
 from .decision import decide
@@ -83,6 +83,8 @@ class Moderator:
             settings["score_cache_size"])
         loaded.model.scorer()  # compile the fast path at start-up, not on a first request
         self._scores_from_analysis = scores_from_analysis(loaded.model)
+        if self._scores_from_analysis:
+            prepare(loaded.model)
 
     @property
     def needs_state(self) -> bool:

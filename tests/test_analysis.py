@@ -133,3 +133,13 @@ def test_distinct_in_c_refuses_what_it_cannot_count():
         _scoring.distinct(np.array([1, -1]))
     with pytest.raises(TypeError, match="int32 or int64"):
         _scoring.distinct(np.array([1.0]))
+
+
+def test_a_moderator_builds_the_n_gram_texts_at_start_up(loaded):
+    from moderation.artefact import load_model as fresh
+
+    model = fresh(ROOT / "models").model  # not shared with other tests' moderators
+    blocks = model.scorer().blocks
+    assert not any("_terms" in b.__dict__ for b in blocks)
+    _moderator(dataclasses.replace(loaded, model=model))
+    assert all("_terms" in b.__dict__ for b in blocks)  # not on the first comment
