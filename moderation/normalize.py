@@ -55,6 +55,11 @@ _SPACED = re.compile(
     r"(?<!\w)[a-z](?: [a-z]){3,}(?!\w)|(?<!\w)[a-z](?:[.\-_*·][a-z]){2,}[.\-_*·]?(?!\w)"
 )
 _LEET_TOKEN = re.compile(r"[a-z0-9@$!|€]*[a-z][a-z0-9@$!|€]*")
+# The tokens _unleet can change, found faster. A match of either pattern is a whole
+# run of [a-z0-9@$!|€]: _LEET_TOKEN's hold a letter, these a leet character, and
+# _LEET_INSIDE needs both, so the runs left out here come back unchanged there.
+# Most words hold no leet character: a callback for each of them is most of the pass.
+_LEET_RUN = re.compile(r"[a-z0-9@$!|€]*[0-9@$!|€][a-z0-9@$!|€]*")
 _LEET_INSIDE = re.compile(r"[a-z][0-9@$!|€]+[a-z]|^[0-9@$!|€]+[a-z]+[0-9@$!|€]")
 _REPEAT = re.compile(r"([^\W\d_]|[!?.*])\1{2,}")
 # The same runs found faster: any character's run of three or more, kept as it is
@@ -213,7 +218,7 @@ def _rewrite(text: str, track: bool, exact: bool = False) -> Rewrite:
         buf.sub(_PHONE, _placeholder_phone, _PHONE_HINT.search)
     buf.sub(_SPACED, _unspace, _maybe_spaced)
     if _LEET_CHAR.search(buf.text):
-        buf.sub(_LEET_TOKEN, _unleet, _LEET_HINT.search)
+        buf.sub(_LEET_TOKEN if buf.exact else _LEET_RUN, _unleet, _LEET_HINT.search)
     if buf.exact:
         buf.sub(_REPEAT, lambda m: m.group(1) * 2)
     else:
