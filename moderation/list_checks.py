@@ -13,7 +13,7 @@ from publicsuffixlist import PublicSuffixList
 
 from .checks import FLAG, REJECT, Check, result
 from .errors import ConfigError
-from .normalize import count_links, link_hosts, normalize
+from .normalize import count_links, link_hosts, normalize, normalize_field
 from .wordlist import WordList
 
 __all__ = ["ListChecks", "registrable_domain"]
@@ -50,10 +50,6 @@ def _domains(key: str, entries: list[str]) -> frozenset[str]:
     if "" in domains:
         raise ConfigError(f"{key}: an entry is not a domain name")
     return frozenset(domains)
-
-
-# Authors and user agents come back again and again: normalise each value once.
-_normalise_cached = lru_cache(maxsize=4096)(normalize)
 
 
 @lru_cache(maxsize=4096)
@@ -129,10 +125,15 @@ class ListChecks:
             return self._no_links
         return self._count(sum(d not in self.allowed for d in domains))
 
+    def _listed(self, listed: frozenset[str], comment: Mapping[str, Any], normalised: str
+                ) -> list[str]:
+        """The comment's link domains that are in ``listed``, sorted."""
+        domains = self._link_domains(comment, normalised)
+        return sorted(listed.intersection(domains)) if domains else []
+
     def link_domains(self, comment: Mapping[str, Any], normalised: str) -> Check:
         """No link to a blocked registrable domain."""
-        domains = self._link_domains(comment, normalised)
-        blocked = sorted(self.blocked.intersection(domains)) if domains else None
+        blocked = self._listed(self.blocked, comment, normalised)
         if not blocked:
             return self._no_blocked
         return result("link_domains", True, REJECT, "policy.blocked_domain",
@@ -140,8 +141,7 @@ class ListChecks:
 
     def shortener_links(self, comment: Mapping[str, Any], normalised: str) -> Check:
         """No link through a URL shortener."""
-        domains = self._link_domains(comment, normalised)
-        found = sorted(self._flagged_shorteners.intersection(domains)) if domains else None
+        found = self._listed(self._flagged_shorteners, comment, normalised)
         if not found:
             return self._no_shortener
         return result("shorteners", True, FLAG, "policy.url_shortener",
@@ -152,9 +152,9 @@ class ListChecks:
         if self.words[key].empty:
             return self._none_found[key]
         fields = {"content": (str(comment.get("content") or ""), normalised)}
-        for field, prepare in (("author_name", _normalise_cached), ("author_email", _field_words),
+        for field, prepare in (("author_name", normalize_field), ("author_email", _field_words),
                                ("author_url", _field_words), ("author_ip", _field_words),
-                               ("user_agent", _normalise_cached)):
+                               ("user_agent", normalize_field)):
             raw = str(comment.get(field) or "")
             if raw:
                 fields[field] = (raw, prepare(raw))

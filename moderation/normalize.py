@@ -9,14 +9,15 @@ the commenter actually wrote.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 
 from .rewrite import Rewrite
 
-__all__ = ["Normalized", "normalize", "normalize_with_offsets", "original_word_spans",
-           "fold_line_endings", "count_links", "link_hosts"]
+__all__ = ["Normalized", "normalize", "normalize_field", "normalize_with_offsets",
+           "original_word_spans", "fold_line_endings", "count_links", "link_hosts"]
 
 # Zero-width, bidi, variation selectors, fillers and C0/C1 controls (tab and
 # newline are kept: they separate words).
@@ -241,6 +242,11 @@ def _run(text: str, track: bool, exact: bool = False) -> Rewrite:
 def normalize(text: str) -> str:
     """Normalise ``text`` for features and word-list matching."""
     return _run(text, track=False).text
+
+
+# Author names and user agents come back comment after comment, and several checks
+# of one comment ask for the same name: each value is normalised once.
+normalize_field = functools.lru_cache(maxsize=4096)(normalize)
 
 
 def normalize_with_offsets(text: str) -> Normalized:

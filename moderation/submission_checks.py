@@ -5,7 +5,6 @@ duplicates and trust, the state shared by every worker."""
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from typing import Any
 
 from .checks import ACCEPT, FLAG, NONE, REJECT, Check, result
 from .comment import parse_time
-from .normalize import normalize
+from .normalize import normalize_field
 from .policy_state import PolicyState, StateTransaction, hash_key
 
 __all__ = ["Submission", "SubmissionChecks", "SUBMISSION_CHECKS"]
@@ -35,16 +34,11 @@ class Submission:
     state: StateTransaction | PolicyState | None = None
 
 
-# Four checks of a submission ask who posted, and a site's commenters come back:
-# each name is normalised once.
-_normalised_name = functools.lru_cache(maxsize=4096)(normalize)
-
-
 def _identity(comment: Mapping[str, Any]) -> dict[str, str]:
     """Who posted, by each signal the flood check follows (empty ones left out)."""
     values = {"author_ip": str(comment.get("author_ip") or "").strip(),
               "author_email": str(comment.get("author_email") or "").strip().lower(),
-              "author_name": _normalised_name(str(comment.get("author_name") or ""))}
+              "author_name": normalize_field(str(comment.get("author_name") or ""))}
     return {k: v for k, v in values.items() if v}
 
 
