@@ -55,6 +55,22 @@ static PyObject *as_bytes(const void *data, Py_ssize_t items) {
     return PyBytes_FromStringAndSize(data, items * (Py_ssize_t)sizeof(int64_t));
 }
 
+/* Sort items[0..n) stably, ascending by key (keys[item], or the item itself when keys is
+ * NULL; every key at most ``largest``): least-significant byte first, a byte a pass.
+ * ``spare`` has room for n items. */
+static void radix_sort(int64_t *items, int64_t *spare, Py_ssize_t n, uint64_t largest,
+                       const int64_t *keys) {
+#define KEY(item) ((uint64_t)(keys ? keys[item] : (item)))
+    for (int shift = 0; shift < 64 && (largest >> shift); shift += 8) {
+        Py_ssize_t bucket[257] = {0};
+        for (Py_ssize_t i = 0; i < n; i++) bucket[(KEY(items[i]) >> shift & 255) + 1]++;
+        for (int b = 0; b < 256; b++) bucket[b + 1] += bucket[b];
+        for (Py_ssize_t i = 0; i < n; i++) spare[bucket[KEY(items[i]) >> shift & 255]++] = items[i];
+        memcpy(items, spare, n * sizeof(int64_t));
+    }
+#undef KEY
+}
+
 static PyObject *distinct(PyObject *module, PyObject *obj) {
     Py_ssize_t n = 0;
     int64_t *values = read_integers(obj, &n);
@@ -78,16 +94,7 @@ static PyObject *distinct(PyObject *module, PyObject *obj) {
         if ((uint64_t)values[i] > largest) largest = (uint64_t)values[i];
         order[i] = i;
     }
-    for (int shift = 0; shift < 64 && (largest >> shift); shift += 8) {
-        Py_ssize_t bucket[257] = {0};
-        for (Py_ssize_t i = 0; i < n; i++) bucket[((uint64_t)values[order[i]] >> shift & 255) + 1]++;
-        for (int b = 0; b < 256; b++) bucket[b + 1] += bucket[b];
-        for (Py_ssize_t i = 0; i < n; i++)
-            spare[bucket[(uint64_t)values[order[i]] >> shift & 255]++] = order[i];
-        int64_t *swap = order;
-        order = spare;
-        spare = swap;
-    }
+    radix_sort(order, spare, n, largest, values);
     Py_ssize_t m = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         int64_t value = values[order[i]];
@@ -211,17 +218,6 @@ done:
     return result;
 }
 
-/* Sort values[0..m) (each below ``limit``) ascending: a byte a pass, as distinct(). */
-static void radix_sort(int64_t *values, int64_t *spare, Py_ssize_t m, uint64_t limit) {
-    for (int shift = 0; shift < 64 && (limit >> shift); shift += 8) {
-        Py_ssize_t bucket[257] = {0};
-        for (Py_ssize_t i = 0; i < m; i++) bucket[((uint64_t)values[i] >> shift & 255) + 1]++;
-        for (int b = 0; b < 256; b++) bucket[b + 1] += bucket[b];
-        for (Py_ssize_t i = 0; i < m; i++) spare[bucket[(uint64_t)values[i] >> shift & 255]++] = values[i];
-        memcpy(values, spare, m * sizeof(int64_t));
-    }
-}
-
 static PyObject *score_texts(PyObject *module, PyObject *args) {
     PyObject *table_obj, *lengths_obj, *ids_obj;
     int sublinear, binary;
@@ -276,7 +272,6 @@ static PyObject *score_texts(PyObject *module, PyObject *args) {
         for (Py_ssize_t t = 0; t < lengths[i]; t++) {
             int64_t term = id[t];
             if (term < 0 || term >= width) {
-                for (Py_ssize_t d = 0; d < m; d++) slot[distinct[d]] = -1;
                 PyErr_SetString(PyExc_IndexError, "a term is outside the table");
                 goto done;
             }
@@ -290,7 +285,7 @@ static PyObject *score_texts(PyObject *module, PyObject *args) {
         }
         if (!m) continue;
         /* Counts stay where slot[] points while the terms are put in order. */
-        radix_sort(distinct, spare, m, (uint64_t)(width - 1));
+        radix_sort(distinct, spare, m, (uint64_t)(width - 1), NULL);
         for (Py_ssize_t j = 0; j <= k; j++) sum[j] = 0.0;
         for (Py_ssize_t d = 0; d < m; d++) {
             add_term(&arith, distinct[d], count[slot[distinct[d]]], sum);
