@@ -1,8 +1,9 @@
 """The shortcuts of normalisation and of the text checks change no output.
 
-Every pass of :mod:`moderation.normalize` is skipped when a cheap test shows it
+Every pass of :mod:`moderation.normalize_passes` is skipped when a cheap test shows it
 cannot match; an ``exact`` run takes every pass in full, as the pipeline did
-before the shortcuts. Both must agree on every text we have.
+before the shortcuts. Both must agree on every text we have, and so must the C
+passes that :mod:`moderation.normalize` uses where they are built.
 """
 
 import json
@@ -12,6 +13,7 @@ import re
 import pytest
 
 from moderation import normalize as norm
+from moderation import normalize_passes as passes
 from moderation.config import load_settings
 from moderation.text_checks import TextChecks, _cased
 from tests.conftest import DATA_DIR, ROOT
@@ -47,24 +49,24 @@ def _training_texts() -> list[str]:
 
 
 def _link_hosts_exact(text: str) -> list[str]:
-    cleaned = norm._clean(text, track=False, exact=True).text
-    return [norm._host(m.group()) for m in norm._URL.finditer(cleaned)]
+    cleaned = passes.clean(text, track=False, exact=True).text
+    return [passes.host(m.group()) for m in passes.URL.finditer(cleaned)]
 
 
 def _assert_same(texts: list[str]) -> None:
     checks = {n: TextChecks(load_settings({"max_repeated_chars": n}, environ={}))
               for n in (3, 4, 10, 12)}
     for text in texts:
-        exact = norm._run(text, track=False, exact=True).text
-        assert norm.normalize(text) == exact, text
-        tracked, reference = norm.normalize_with_offsets(text), norm._run(text, True, exact=True)
+        exact = passes.run(text, track=False, exact=True).text
+        assert norm.normalize(text) == passes.run(text, track=False).text == exact, text
+        tracked, reference = norm.normalize_with_offsets(text), passes.run(text, True, exact=True)
         assert (tracked.text, tracked.starts, tracked.ends) == (
             reference.text, tuple(reference.starts), tuple(reference.ends)), text
         words = [m.span() for m in re.finditer(r"\S+", tracked.text)]
-        assert norm.original_word_spans(text, words) == [
-            tracked.original_span(a, b) for a, b in words], text
+        assert norm.original_word_spans(text, words) == passes.original_word_spans(
+            text, words) == [tracked.original_span(a, b) for a, b in words], text
         hosts = norm.link_hosts(text)
-        assert hosts == _link_hosts_exact(text), text
+        assert hosts == passes.link_hosts(text) == _link_hosts_exact(text), text
         # The link checks skip link_hosts when the normalised text shows no link.
         assert hosts == [] or norm.count_links(exact) > 0, text
         upper = sum(c.isupper() for c in text)
@@ -82,7 +84,7 @@ def _assert_same(texts: list[str]) -> None:
     ("cooool!!!!", "cool!!"),
 ])
 def test_shortcuts_keep_each_pass_working(text, expected):
-    assert norm.normalize(text) == norm._run(text, track=False, exact=True).text == expected
+    assert norm.normalize(text) == passes.run(text, track=False, exact=True).text == expected
 
 
 def test_shortcuts_change_nothing_on_tricky_texts():
@@ -102,7 +104,7 @@ def test_shortcuts_change_nothing_on_the_benchmark_texts():
 
 def test_str_split_and_regex_agree_on_white_space():
     # normalize collapses white space with str.split, the exact run with \s.
-    space = norm._SPACE
+    space = passes.SPACE
     assert [c for c in map(chr, range(0x110000)) if bool(space.match(c)) != c.isspace()] == []
 
 
