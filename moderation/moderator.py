@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from .cache import LRUCache
 from .decision import decide
 from .errors import ConfigError, UnknownSite
 from .explain import Evidence, explain
-from .normalize import normalize
+from .normalize import normalize_many
 from .policy import SUBMISSION_CHECKS, Check, Policy, Submission, site_error, site_policies
 from .policy_state import PolicyState
 from .store import utcnow
@@ -48,6 +49,21 @@ def _thresholds(loaded: LoadedModel, settings: Mapping[str, Any], categories: Se
 # Longer contents are not remembered: they bound the cache's memory, and a
 # comment that long is rarely repeated word for word.
 _CACHED_LENGTH = 2000
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a batch is moderated. Its results hold no
+    cycles, yet with thousands of them alive each collection walks them all again: a
+    third of a batch's time on 20,000 comments."""
+    if not gc.isenabled():  # paused already (by the caller, or another thread's batch)
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class Moderator:
@@ -160,17 +176,19 @@ class Moderator:
         check outcomes that replace the policy's own checks of the same names.
         """
         sites = [self.site(c.get("site")) for c in comments]  # unknown site: fail before work
-        scored, _ = self._score([str(c.get("content") or "") for c in comments])
-        now = now or utcnow()
-        results = []
-        for i, (comment, site, (text, scores)) in enumerate(zip(comments, sites, scored,
-                                                                strict=True)):
-            previous = None if recorded is None else recorded[i]
-            if not submitted:
-                results.append(self._result(comment, site, text, scores, previous, None))
-                continue
-            with self._submission(now) as submission:
-                results.append(self._result(comment, site, text, scores, previous, submission))
+        with _collector_paused():
+            scored, _ = self._score([str(c.get("content") or "") for c in comments])
+            now = now or utcnow()
+            results = []
+            for i, (comment, site, (text, scores)) in enumerate(zip(comments, sites, scored,
+                                                                    strict=True)):
+                previous = None if recorded is None else recorded[i]
+                if not submitted:
+                    results.append(self._result(comment, site, text, scores, previous, None))
+                    continue
+                with self._submission(now) as submission:
+                    results.append(self._result(comment, site, text, scores, previous,
+                                                submission))
         return results
 
     @contextmanager
@@ -214,7 +232,7 @@ class Moderator:
         if not missing:
             return known, {}  # type: ignore[return-value]
         model = self.loaded.model
-        normalised = [normalize(c) for c in missing]
+        normalised = normalize_many(missing)
         analyses = {}
         if analyse_one and len(missing) == 1 and self._scores_from_analysis:
             analyses[missing[0]] = analysis = analyse(model, normalised[0])
@@ -222,10 +240,12 @@ class Moderator:
         else:
             probabilities = model.predict_proba_normalized(normalised)
         fresh = {}
-        for content, text, row in zip(missing, normalised, probabilities, strict=True):
-            fresh[content] = (text, {c: round(float(p), 4)
-                                     for c, p in zip(self.categories, row, strict=True)})
-            if len(content) <= _CACHED_LENGTH:
+        categories, cache = self.categories, self.score_cache.size > 0
+        # tolist() gives Python floats in one call; round() as before on each.
+        rows = probabilities.tolist()
+        for content, text, row in zip(missing, normalised, rows, strict=True):
+            fresh[content] = (text, {c: round(p, 4) for c, p in zip(categories, row, strict=True)})
+            if cache and len(content) <= _CACHED_LENGTH:
                 self.score_cache.put(content, fresh[content])
         return [k if k is not None else fresh[c]
                 for c, k in zip(contents, known, strict=True)], analyses

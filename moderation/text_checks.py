@@ -15,6 +15,11 @@ from .checks import FLAG, REJECT, Check, result
 from .errors import ConfigError
 from .normalize import fold_line_endings
 
+try:
+    from ._textstats import stats as _native_figures
+except ImportError:  # installed without compiling it: the Python forms serve
+    _native_figures = None
+
 __all__ = ["TextChecks", "script_of", "LANGUAGE_SCRIPTS"]
 
 # Deliberately permissive (RFC 5322 allows far more than sites see), but it
@@ -105,6 +110,12 @@ def _shouting(upper: int, cased: int, ratio: float, min_letters: int) -> Check:
 
 
 @lru_cache(maxsize=4096)
+def _gibberish(run: int, char: str) -> Check:
+    return result("gibberish", True, FLAG, "policy.gibberish",
+                  f"{run} repeated {char!r} characters")
+
+
+@lru_cache(maxsize=4096)
 def _email(raw: str) -> Check:
     # An author's e-mail comes back with each of their comments.
     email = fold_line_endings(raw).strip()
@@ -147,6 +158,7 @@ class TextChecks:
         self._no_run = result("gibberish", False, FLAG, "",
                               f"no run of {self.max_repeated} or more repeated characters")
         self._any_script = result("script", False, FLAG, "", "any script accepted")
+        self._last: tuple[str | None, tuple[int, int, int, int, str]] = (None, (0, 0, 0, 0, ""))
 
     def fixed(self) -> list[Check]:
         """The outcomes this policy settles whatever the comment (a check it disables)."""
@@ -160,23 +172,49 @@ class TextChecks:
         return result("required_fields", True, REJECT, "policy.missing_field",
                       f"missing: {', '.join(missing)}")
 
+    def figures(self, content: str) -> tuple[int, int, int, int, str]:
+        """What the length, shouting and gibberish checks judge ``content`` by: its length
+        with line endings folded and white space trimmed, its upper-case and cased
+        letters, and the length and character of its first run of ``max_repeated`` or
+        more of one non-space character (0 and "" without one). From one C scan where
+        :mod:`moderation._textstats` is built; the three checks of a comment share it."""
+        last = self._last
+        if last[0] is content:
+            return last[1]
+        if _native_figures is not None:
+            found = _native_figures(content, self.max_repeated)
+        else:
+            found = self.python_figures(content)
+        self._last = (content, found)
+        return found  # type: ignore[no-any-return]
+
+    def python_figures(self, content: str) -> tuple[int, int, int, int, str]:
+        """:meth:`figures` in Python (the fallback, and the C scan's reference)."""
+        text = fold_line_endings(content).strip()
+        upper, cased = _cased(text)
+        match = self._repeat.search(text) if self.may_repeat(text) else None
+        run = (len(match.group()), match.group(1)) if match else (0, "")
+        return len(text), upper, cased, *run
+
     def length(self, comment: Mapping[str, Any], _: str) -> Check:
         """Content and author fields within their limits."""
-        content = _text(comment, "content")
-        if not content:
+        raw = str(comment.get("content") or "")
+        length = self.figures(raw)[0]
+        if not length:
             return self._empty
         # Folding line endings and trimming only shorten a value: one within its
         # limit as given is within it after them, and needs neither.
-        too_long = [f"{field} has {length} of at most {limit} characters"
+        too_long = [f"{field} has {n} of at most {limit} characters"
                     for field, limit in self.limits.items()
-                    if len(str(comment.get(field) or "")) > limit
-                    and (length := len(_text(comment, field))) > limit]
+                    if len(raw if field == "content" else str(comment.get(field) or "")) > limit
+                    and (n := length if field == "content" else len(_text(comment, field)))
+                    > limit]
         if too_long:
             return result("length", True, REJECT, "policy.too_long", "; ".join(too_long))
-        if len(content) < self.min_length:
+        if length < self.min_length:
             return result("length", True, REJECT, "policy.too_short",
-                          f"{len(content)} of at least {self.min_length} characters")
-        return _length_ok(len(content), self.limits["content"])
+                          f"{length} of at least {self.min_length} characters")
+        return _length_ok(length, self.limits["content"])
 
     def email(self, comment: Mapping[str, Any], _: str) -> Check:
         """The e-mail address, when given, is well formed."""
@@ -184,7 +222,7 @@ class TextChecks:
 
     def shouting(self, comment: Mapping[str, Any], _: str) -> Check:
         """Not mostly upper-case."""
-        upper, cased = _cased(_text(comment, "content"))
+        _, upper, cased, _, _ = self.figures(str(comment.get("content") or ""))
         return _shouting(upper, cased, self.shouting_ratio, self.shouting_min_letters)
 
     def may_repeat(self, content: str) -> bool:
@@ -194,12 +232,10 @@ class TextChecks:
 
     def gibberish(self, comment: Mapping[str, Any], _: str) -> Check:
         """No long run of one repeated character."""
-        content = _text(comment, "content")
-        match = self._repeat.search(content) if self.may_repeat(content) else None
-        if match is None:
+        run, char = self.figures(str(comment.get("content") or ""))[3:]
+        if not run:
             return self._no_run
-        return result("gibberish", True, FLAG, "policy.gibberish",
-                      f"{len(match.group())} repeated {match.group(1)!r} characters")
+        return _gibberish(run, char)
 
     def script(self, comment: Mapping[str, Any], _: str) -> Check:
         """Content mostly written in one of the site's scripts."""
