@@ -26,7 +26,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .analysis import Analysis, Block, analyse, units
 from .model import ModerationModel
-from .normalize import normalize, original_word_spans
+from .normalize import NATIVE, normalize, original_word_span_bytes, original_word_spans
+
+try:
+    from . import _explain
+except ImportError:  # installed without compiling it: the Python path serves
+    _explain = None
 
 __all__ = ["Evidence", "explain", "explain_many", "toxic_characters", "MAX_EVIDENCE"]
 
@@ -65,12 +70,13 @@ def _tfidf(vec: TfidfVectorizer, terms: NDArray[np.integer[Any]], counts: NDArra
 
 
 def _occurrences(model: ModerationModel, text: str, analysis: Analysis | None = None,
-                 columns: list[int] | None = None
-                 ) -> tuple[list[tuple[int, int]], list[Block], list[NDArray[np.float64]]]:
-    """The words of normalised ``text``, its blocks of known n-gram occurrences and, per
+                 columns: list[int] | None = None, native: bool = False
+                 ) -> tuple[list[Block], list[Any]]:
+    """The blocks of known n-gram occurrences of normalised ``text`` and, per
     block, each occurrence's share of the linear score of each category in ``columns``
     (all by default): a row per category, shares summing to score minus intercept.
-    ``analysis``: the text's, when the caller has it already."""
+    ``analysis``: the text's, when the caller has it already. ``native``: the shares
+    from C (see :func:`_native_ready`), a list of rows per block."""
     analysis = analysis or analyse(model, text)
     blocks = analysis.blocks
     rows = list(range(len(model.categories_))) if columns is None else columns
@@ -84,6 +90,13 @@ def _occurrences(model: ModerationModel, text: str, analysis: Analysis | None = 
             shares.append(np.zeros((len(rows), 0)))
             continue
         terms, counts = block.distinct, block.counts
+        if native:  # the same numbers: numpy's log and dot, the rest element by element
+            raw = (1.0 + np.log(counts)) * block.vec.idf_[terms]
+            norm2, single = float(np.dot(raw, raw)), block.vec.dtype == np.float32
+            shares.append([np.frombuffer(_explain.shares(  # type: ignore[union-attr]
+                raw, norm2, terms, counts, block.where, model.coef_, j, block.offset, single),
+                dtype=np.float64) for j in rows])
+            continue
         tfidf = _tfidf(block.vec, terms, counts) if exact else np.array(
             [values.get(t + block.offset, 0.0) for t in terms.tolist()])
         # Per distinct term, then spread over its occurrences: each occurrence gets
@@ -93,7 +106,7 @@ def _occurrences(model: ModerationModel, text: str, analysis: Analysis | None = 
         # indexing with an array. float32 weights widen exactly in the product.
         weights = np.take(model.coef_, terms + block.offset, axis=0).T[rows]
         shares.append(np.take(tfidf * weights / counts, block.where, axis=1))
-    return analysis.units, blocks, shares
+    return blocks, shares
 
 
 def _unit_totals(blocks: list[Block], shares: list[NDArray[np.float64]], n_units: int
@@ -219,10 +232,74 @@ def explain(model: ModerationModel, text: str, categories: list[str] | tuple[str
     """
     if analysis is None:
         analysis = analyse(model, normalize(text) if normalised is None else normalised)
+    columns = [model.categories_.index(c) for c in categories]
+    if _native_ready(model, analysis):
+        blocks, shares = _occurrences(model, analysis.text, analysis, columns, native=True)
+        return evidence_native(text, _native_spans(text, analysis), blocks, shares, categories,
+                               limit)
     spans = _original_words(text, analysis)
-    words, blocks, shares = _occurrences(model, analysis.text, analysis,
-                                         [model.categories_.index(c) for c in categories])
-    totals = _unit_totals(blocks, shares, len(words))
+    blocks, shares = _occurrences(model, analysis.text, analysis, columns)
+    return evidence_python(text, spans, blocks, shares, categories, limit, len(analysis.units))
+
+
+def _native_ready(model: ModerationModel, analysis: Analysis) -> bool:
+    """Whether the C path can explain this model's analysis exactly as the Python one:
+    the extensions built, tf-idf rebuilt from counts in float32 or float64, every block's
+    terms known."""
+    return (_explain is not None and NATIVE is not None and model.coef_.ndim == 2
+            and model.coef_.dtype in (np.float32, np.float64) and all(
+                b.terms is not None and _exact_tfidf(b.vec)
+                and b.vec.dtype in (np.float32, np.float64) for b in analysis.blocks))
+
+
+def _native_spans(text: str, analysis: Analysis) -> bytes:
+    """:func:`_original_words` as int64 (start, end) pairs, from C."""
+    assert _explain is not None
+    normalised = analysis.text
+    if normalised == " ".join(text.lower().split()):  # see _original_words
+        return _explain.split_spans(normalised if len(normalised) == len(text) else text)
+    return original_word_span_bytes(text)
+
+
+# Per list of terms (a vectoriser's, held by the compiled scorer for the process's
+# life): the uint64 hash of each n-gram's name, so that the C code groups occurrences
+# by name without reading the terms' strings (a cache miss each).
+_NAME_HASHES: dict[int, tuple[list[str], NDArray[np.uint64]]] = {}
+
+
+def name_hashes(terms: list[str], strip: bool) -> NDArray[np.uint64]:
+    """The hash of each term's name (white space stripped when ``strip``), built once."""
+    assert _explain is not None
+    known = _NAME_HASHES.get(id(terms))
+    if known is None or known[0] is not terms:
+        known = _NAME_HASHES[id(terms)] = (terms, np.frombuffer(
+            _explain.name_hashes(terms, strip), dtype=np.uint64))
+    return known[1]
+
+
+def evidence_native(text: str, spans: bytes, blocks: list[Block], shares: list[Any],
+                    categories: list[str] | tuple[str, ...], limit: int = MAX_EVIDENCE
+                    ) -> dict[str, list[Evidence]]:
+    """:func:`evidence_python` with the per-occurrence work in C (``spans``: int64 pairs;
+    every block's ``terms`` known): the same sums in the same order, the same evidence."""
+    assert _explain is not None
+    out: dict[str, list[Evidence]] = {}
+    for row, category in enumerate(categories):
+        found = _explain.evidence(text, spans, [
+            (share[row], block.first, block.last, block.local, block.terms,
+             name_hashes(block.terms, block.gram is None), block.gram is None)
+            for block, share in zip(blocks, shares, strict=True)], limit, _NGRAMS_PER_WORD)
+        out[category] = [Evidence(a, b, text[a:b], weight, grams)
+                         for a, b, weight, grams in found]
+    return out
+
+
+def evidence_python(text: str, spans: list[tuple[int, int]], blocks: list[Block],
+                    shares: list[NDArray[np.float64]], categories: list[str] | tuple[str, ...],
+                    limit: int, n_words: int) -> dict[str, list[Evidence]]:
+    """Per category, the stretches of ``text`` that raised it most (``spans``: each
+    normalised word's span in ``text``; ``shares``: per block, a row per category)."""
+    totals = _unit_totals(blocks, shares, n_words)
     stretches, members, by_span = _stretches(text, spans, totals)
     out: dict[str, list[Evidence]] = {}
     for row, category in enumerate(categories):

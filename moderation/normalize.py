@@ -31,8 +31,8 @@ except ImportError:  # installed without compiling it: the Python passes serve
     Normalizer = None
 
 __all__ = ["Normalized", "normalize", "normalize_many", "normalize_field",
-           "normalize_with_offsets", "original_word_spans", "fold_line_endings", "count_links",
-           "link_hosts", "NATIVE"]
+           "normalize_with_offsets", "original_word_spans", "original_word_span_bytes",
+           "fold_line_endings", "count_links", "link_hosts", "NATIVE"]
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +85,20 @@ def _after_nfkc(text: str) -> str:
     return buf.text
 
 
+def _tracking(text: str) -> tuple[str, array[int] | None, array[int] | None]:
+    """``text`` after the NFKC pass, with each character's span of ``text`` (``None``
+    when the pass changed nothing: each character is then its own)."""
+    if not _needs_nfkc(text):
+        return text, None, None
+    buf = Rewrite(text, track=True)
+    passes.nfkc(buf)
+    assert buf.starts is not None and buf.ends is not None
+    return buf.text, array("q", buf.starts), array("q", buf.ends)
+
+
 def _tracked(text: str) -> tuple[str, memoryview, memoryview]:
     """The C passes with offsets: the normalised text, and each character's span."""
-    if _needs_nfkc(text):
-        buf = Rewrite(text, track=True)
-        passes.nfkc(buf)
-        assert buf.starts is not None and buf.ends is not None
-        out, starts, ends = NATIVE.tracked(buf.text, array("q", buf.starts),
-                                           array("q", buf.ends))
-    else:
-        out, starts, ends = NATIVE.tracked(text)
+    out, starts, ends = NATIVE.tracked(*_tracking(text))
     return out, memoryview(starts).cast("q"), memoryview(ends).cast("q")
 
 
@@ -134,6 +138,13 @@ def original_word_spans(text: str, words: list[tuple[int, int]]) -> list[tuple[i
         return passes.original_word_spans(text, words)
     _, starts, ends = _tracked(text)
     return [(starts[a], ends[b - 1]) for a, b in words]
+
+
+def original_word_span_bytes(text: str) -> bytes:
+    """:func:`original_word_spans` of every word of ``normalize(text)``, as int64 (start,
+    end) pairs (the C passes only: check :data:`NATIVE` first)."""
+    assert NATIVE is not None
+    return NATIVE.word_spans(*_tracking(text))  # type: ignore[no-any-return]
 
 
 def link_hosts(text: str) -> list[str]:

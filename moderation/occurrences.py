@@ -97,7 +97,7 @@ class Block:
     first: NDArray[np.int64]  # first word (unit) the occurrence lies in
     last: NDArray[np.int64]  # last word it lies in (a word bigram can span two)
     gram: Callable[[int], str] | None  # an occurrence's n-gram (words); None for characters
-    terms: list[str] | None  # the n-gram of each vocabulary id (characters)
+    terms: list[str] | None  # the n-gram of each vocabulary id, where it is known
     bounds: list[int] | None  # word u has occurrences [bounds[u], bounds[u + 1]) (characters)
     distinct: NDArray[np.integer[Any]] = field(init=False)  # sorted distinct ids
     where: NDArray[np.int64] = field(init=False)  # each occurrence's index in ``distinct``
@@ -162,4 +162,4 @@ def compiled_word_block(finder: WordNgramIds, terms: list[str], vec: TfidfVector
     assert finder.compiled is not None
     rows = np.frombuffer(finder.compiled.find(text), dtype=np.int64).reshape(-1, 5).T.copy()
     local, first, last = rows[:3]
-    return Block(vec, offset, local, first, last, lambda i: terms[local[i]], None, None)
+    return Block(vec, offset, local, first, last, lambda i: terms[local[i]], terms, None)

@@ -22,7 +22,7 @@ def model(models_dir):
 
 def _shares(model, normalised):
     """Per category, the sum of every occurrence's share of the linear score."""
-    _, _, shares = _occurrences(model, normalised)
+    _, shares = _occurrences(model, normalised)
     return sum(s.sum(axis=1) for s in shares)
 
 
@@ -36,13 +36,14 @@ def test_contributions_add_up_to_the_linear_score(model, text):
     normalised = normalize(text)
     raw = model.decision_function_normalized([normalised])[0]
     assert _shares(model, normalised) + model.intercept_ == pytest.approx(raw, abs=1e-4)
-    units, blocks, shares = _occurrences(model, normalised)
+    blocks, shares = _occurrences(model, normalised)
+    units = analyse(model, normalised).units
     # Crediting shares to words loses none of them.
     totals = _unit_totals(blocks, shares, len(units))
     assert totals.sum(axis=1) + model.intercept_ == pytest.approx(raw, abs=1e-4)
     # Asked for one category, the same shares and totals as asked for all.
     for j in range(len(model.categories_)):
-        _, _, one = _occurrences(model, normalised, columns=[j])
+        _, one = _occurrences(model, normalised, columns=[j])
         assert all(np.array_equal(a, b[j:j + 1]) for a, b in zip(one, shares, strict=True))
         assert np.array_equal(_unit_totals(blocks, one, len(units)), totals[j:j + 1])
 
@@ -59,7 +60,7 @@ def test_ngrams_match_scikit_learn_analysers(model, text):
         assert covered.startswith(text[spans[a][0]:spans[a][1]])
         assert gram.split(" ")[0] in text[spans[a][0]:spans[a][1]]
         assert gram.split(" ")[-1] in text[spans[b][0]:spans[b][1]]
-    _, (word_block, char_block), _ = _occurrences(model, text)
+    (word_block, char_block), _ = _occurrences(model, text)
     known = [chars.vocabulary_[g] for g in chars.build_analyzer()(text) if g in chars.vocabulary_]
     assert sorted(char_block.local.tolist()) == sorted(known)
     assert sorted(word_block.local.tolist()) == sorted(
@@ -199,3 +200,73 @@ def test_original_words(model, text, spans):
     assert found == (analysis.units if spans is None else spans)
     for (a, b), (c, d) in zip(analysis.units, found, strict=True):
         assert normalize(text[c:d]) == analysis.text[a:b]
+
+
+def _python_evidence(model, text, categories):
+    """explain() on the Python path, the reference the C path is held to."""
+    from moderation.explain import MAX_EVIDENCE, evidence_python
+
+    analysis = analyse(model, normalize(text))
+    blocks, shares = _occurrences(model, analysis.text, analysis,
+                                  [model.categories_.index(c) for c in categories])
+    return evidence_python(text, _original_words(text, analysis), blocks, shares, categories,
+                           MAX_EVIDENCE, len(analysis.units))
+
+
+def _explained_texts():
+    from tests.test_native_normalize import _EDGES
+    from tests.test_normalize_exact import _training_texts
+
+    rng = np.random.default_rng(0)
+    texts = _training_texts()[::3]
+    texts += ["".join(rng.choice(_EDGES, size=rng.integers(1, 30))) for _ in range(300)]
+    return texts + ["visit www.pills-rx.shop now", "heap heap cheap", "a&  \u2661 a& \u2661"]
+
+
+def test_the_c_path_is_built_and_taken(model):
+    from moderation import explain as module
+
+    assert module._explain is not None  # pip install compiles moderation/csrc/explain.c
+    assert module._native_ready(model, analyse(model, normalize("you idiot")))
+
+
+def test_the_c_path_gives_the_python_paths_evidence(model):
+    categories = list(model.categories_)
+    for text in _explained_texts():
+        assert explain(model, text, categories) == _python_evidence(model, text, categories), text
+
+
+def test_names_are_compared_not_only_hashed(model, monkeypatch):
+    # Hashes only find candidates: with every name hashing alike, the exact comparison
+    # of the names alone must still keep different n-grams apart and merge equal ones
+    # (" ab" and "ab " of the character n-grams, and a word unigram of the same text).
+    from moderation import explain as module
+
+    monkeypatch.setattr(module, "name_hashes",
+                        lambda terms, strip: np.zeros(len(terms), dtype=np.uint64))
+    categories = list(model.categories_)
+    for text in _explained_texts()[:400]:
+        assert explain(model, text, categories) == _python_evidence(model, text, categories), text
+
+
+def test_the_c_functions_refuse_bad_input(model):
+    from moderation import explain as module
+
+    analysis = analyse(model, normalize("you idiot"))
+    block = analysis.blocks[1]
+    share = np.zeros(len(block.local))
+    hashes = module.name_hashes(block.terms, True)
+    good = (share, block.first, block.last, block.local, block.terms, hashes, True)
+    spans = np.array([[0, 3], [4, 9]], dtype=np.int64)
+    assert module._explain.evidence("you idiot", spans, [good], 5, 3) == []
+    with pytest.raises(IndexError, match="outside the text"):
+        module._explain.evidence("you", spans, [good], 5, 3)
+    with pytest.raises(IndexError, match="outside the words"):
+        module._explain.evidence("you idiot", spans[:1], [good], 5, 3)
+    with pytest.raises(ValueError, match="differ in length"):
+        module._explain.evidence("you idiot", spans, [(share[:1], *good[1:])], 5, 3)
+    with pytest.raises(ValueError, match="one per term"):
+        module._explain.evidence("you idiot", spans, [(*good[:5], hashes[:2], True)], 5, 3)
+    with pytest.raises(IndexError, match="outside the weights"):
+        module._explain.shares(np.ones(1), 1.0, np.array([10**9]), np.ones(1, dtype=np.int64),
+                               np.zeros(1, dtype=np.int64), model.coef_, 0, 0, True)

@@ -1079,7 +1079,7 @@ static int load(PyObject *text, Buf *b, int track, PyObject *starts, PyObject *e
     if (buf_reserve(b, n + 1, track)) return -1;
     if (PyUnicode_IS_ASCII(text)) {
         const Py_UCS1 *data = PyUnicode_1BYTE_DATA(text);
-        for (Py_ssize_t i = 0; i < n; i++) b->c[i] = data[i] + (data[i] - 'A' < 26u) * ('a' - 'A');
+        for (Py_ssize_t i = 0; i < n; i++) b->c[i] = data[i] + ((unsigned)(data[i] - 'A') < 26u) * ('a' - 'A');
     } else {
         int kind = PyUnicode_KIND(text);
         const void *data = PyUnicode_DATA(text);
@@ -1211,6 +1211,39 @@ static PyObject *Normalizer_tracked(NormalizerObject *self, PyObject *args, PyOb
     return result;
 }
 
+/* word_spans(text, starts=None, ends=None) -> bytes: for each word of the normalised
+ * text, the span of ``text`` it came from (int64 start, end pairs): what
+ * normalize.original_word_spans gives for every word. */
+static PyObject *Normalizer_word_spans(NormalizerObject *self, PyObject *args, PyObject *kwds) {
+    static char *keywords[] = {"text", "starts", "ends", NULL};
+    PyObject *text, *starts = Py_None, *ends = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO", keywords, &text, &starts, &ends))
+        return NULL;
+    if (check(self, text)) return NULL;
+    Buf a = {0}, b = {0}, *cur = &a, *spare = &b;
+    PyObject *result = NULL;
+    if (!load(text, cur, 1, starts, ends) &&
+        !run_passes(self, &cur, &spare, 1, ALL, PyUnicode_IS_ASCII(text))) {
+        Py_ssize_t words = 0;
+        for (Py_ssize_t i = 0; i < cur->n; i++)
+            words += cur->c[i] != ' ' && (i == 0 || cur->c[i - 1] == ' ');
+        result = PyBytes_FromStringAndSize(NULL, words * 16);
+        if (result) {
+            int64_t *out = (int64_t *)PyBytes_AS_STRING(result);
+            for (Py_ssize_t i = 0; i < cur->n;) { /* folded: one space between words */
+                Py_ssize_t j = i;
+                while (j < cur->n && cur->c[j] != ' ') j++;
+                *out++ = (int64_t)cur->s[i];
+                *out++ = (int64_t)cur->e[j - 1];
+                i = j + 1;
+            }
+        }
+    }
+    buf_free(&a);
+    buf_free(&b);
+    return result;
+}
+
 static PyObject *Normalizer_link_hosts(NormalizerObject *self, PyObject *text) {
     if (check(self, text)) return NULL;
     Buf a = {0}, b = {0}, *cur = &a, *spare = &b;
@@ -1232,6 +1265,10 @@ static PyMethodDef Normalizer_methods[] = {
     {"tracked", (PyCFunction)(void (*)(void))Normalizer_tracked, METH_VARARGS | METH_KEYWORDS,
      "tracked(text, starts=None, ends=None, fold=True) -> (str, bytes, bytes): the passes "
      "with each character's original span (int64 starts and ends)."},
+    {"word_spans", (PyCFunction)(void (*)(void))Normalizer_word_spans,
+     METH_VARARGS | METH_KEYWORDS,
+     "word_spans(text, starts=None, ends=None) -> bytes: each normalised word's original "
+     "(start, end), int64."},
     {"link_hosts", (PyCFunction)Normalizer_link_hosts, METH_O,
      "link_hosts(text) -> list of str: the host of each link the URL pass finds."},
     {NULL, NULL, 0, NULL},
