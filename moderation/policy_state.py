@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 
 from .errors import ConfigError
 from .store import utcnow
-from .submission_sql import SubmissionSql, check_driver, submission_sql
+from .submission_sql import SubmissionSql, open_connections, submission_sql
 
 __all__ = ["PolicyState", "StateTransaction", "hash_key"]
 
@@ -62,8 +62,8 @@ class PolicyState:
 
     def __init__(self, engine: Engine, redis_url: str = "", redis_prefix: str = "moderation:"
                  ) -> None:
-        check_driver(engine)
         self.engine = engine
+        self.connections = open_connections(engine)  # checks the driver first
         self.redis: Any = None
         self.redis_prefix = redis_prefix
         self._claims = 0
@@ -89,7 +89,7 @@ class PolicyState:
         released)."""
         state = None
         try:
-            with submission_sql(self.engine) as sql:
+            with submission_sql(self.connections) as sql:
                 state = StateTransaction(self, sql)
                 yield state
         except BaseException:

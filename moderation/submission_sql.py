@@ -5,7 +5,8 @@ history and stores the comment: a handful of one-row statements. Through
 SQLAlchemy's execution layer, in five transactions, they cost about 1.4 ms a
 request, more than moderating the comment; as driver statements in one transaction
 about 0.3 ms, most of it the commit (SQLite: writing the WAL, and every few dozen
-commits a checkpoint). The schema, the migrations and every other read and
+commits a checkpoint). The connection is kept from one submission to the next
+(``submission_connections.py``). The schema, the migrations and every other read and
 write stay with SQLAlchemy (``store.py``); the rows written here use the column
 formats SQLAlchemy writes and reads back (on SQLite, text timestamps).
 
@@ -35,8 +36,10 @@ from .store import (
     utcnow,
     while_locked,
 )
+from .submission_connections import KeptConnection, SubmissionConnections
 
-__all__ = ["SubmissionSql", "submission_sql", "save_decision", "check_driver"]
+__all__ = ["SubmissionSql", "submission_sql", "save_decision", "check_driver",
+           "open_connections"]
 
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 _ROW_COLUMNS = ("id", "created_at", *COMMENT_COLUMNS, *DECISION_COLUMNS)
@@ -69,6 +72,11 @@ class _Statements:
                       f"AND expires_at <= {p}")
         self.insert_mark = f"INSERT INTO policy_marks ({key}, expires_at) VALUES ({p}, {p})"
         self.record = {column: self._record(column) for column in ("accepted", "rejected")}
+        # Once per connection (they are kept): InnoDB's default REPEATABLE READ
+        # gap-locks a missing row on UPDATE, so two workers inserting the same new
+        # key would deadlock.
+        self.setup = (["SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"] if self.mysql
+                      else [])
         self._claims: dict[int, str] = {}
 
     def claim(self, count: int) -> str:
@@ -103,34 +111,56 @@ def _statements(dialect: str, paramstyle: str) -> _Statements:
     return _Statements(dialect, paramstyle)
 
 
+def open_connections(engine: Engine) -> SubmissionConnections:
+    """The connections the live submissions on ``engine`` will share and reuse."""
+    check_driver(engine)
+    sql = _statements(engine.dialect.name, engine.dialect.paramstyle)
+    return SubmissionConnections(engine, sql.setup)
+
+
 class SubmissionSql:
     """The statements of one live submission, on one connection in one transaction.
 
-    The connection is taken from the engine's pool at the first statement, so a
-    submission that writes nothing costs nothing.
+    The connection is taken at the first statement, so a submission that writes
+    nothing costs nothing.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._sql = _statements(engine.dialect.name, engine.dialect.paramstyle)
-        self._raw: Any = None
+    def __init__(self, connections: SubmissionConnections) -> None:
+        self._connections = connections
+        self._dialect = dialect = connections.engine.dialect
+        self._sql = _statements(dialect.name, dialect.paramstyle)
+        self._kept: KeptConnection | None = None
         self._cursor: Any = None
 
     def _execute(self, statement: str, params: Sequence[Any]) -> Any:
         if self._cursor is None:
-            self._begin()
+            kept = self._begin()
+            if kept.reused:
+                return self._first(kept, statement, params)
         self._cursor.execute(statement, params)
         return self._cursor
 
-    def _begin(self) -> None:
-        self._raw = self._engine.raw_connection()
-        self._cursor = self._raw.cursor()
+    def _begin(self) -> KeptConnection:
+        self._kept = kept = self._connections.acquire()
+        self._cursor = kept.cursor
         if self._sql.sqlite:
-            self._begin_sqlite(self._cursor)
-        elif self._sql.mysql:
-            # InnoDB's default REPEATABLE READ gap-locks a missing row on UPDATE, so
-            # two workers inserting the same new key would deadlock.
-            self._cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            self._begin_sqlite(kept.cursor)
+        return kept
+
+    def _first(self, kept: KeptConnection, statement: str, params: Sequence[Any]) -> Any:
+        """The transaction's first statement on a connection kept from an earlier
+        submission. If the server dropped it meanwhile (a restart, an idle timeout),
+        nothing of this transaction took effect: it starts again on a new connection,
+        as the pool's pre-ping did, without a round trip to ask."""
+        try:
+            kept.cursor.execute(statement, params)
+        except self._dialect.loaded_dbapi.Error as exc:
+            if not self._dialect.is_disconnect(exc, kept.dbapi, kept.cursor):
+                raise
+            self._kept = self._cursor = None
+            self._connections.discard(kept, exc)
+            self._begin().cursor.execute(statement, params)
+        return self._cursor
 
     @staticmethod
     def _begin_sqlite(cursor: Any) -> None:
@@ -170,7 +200,7 @@ class SubmissionSql:
         self._execute("SAVEPOINT mark", ())
         try:
             self._execute(sql.insert_mark, (key, expires_at))
-        except self._engine.dialect.loaded_dbapi.IntegrityError:
+        except self._dialect.loaded_dbapi.IntegrityError:
             self._execute("ROLLBACK TO SAVEPOINT mark", ())
             return False  # held by an unexpired claim, possibly another worker's
         self._execute("RELEASE SAVEPOINT mark", ())
@@ -202,47 +232,46 @@ class SubmissionSql:
             *(values[c] for c in DECISION_COLUMNS)))
 
     def _end(self, commit: bool) -> None:
-        """Commit or roll back, and hand the connection back to the pool."""
-        raw, cursor = self._raw, self._cursor
-        if raw is None:
+        """Commit or roll back, and hand the connection back for the next submission."""
+        kept, cursor = self._kept, self._cursor
+        if kept is None:
             return
         if self._sql.sqlite:  # pysqlite is in autocommit mode: we said BEGIN
             cursor.execute("COMMIT" if commit else "ROLLBACK")
         elif commit:
-            raw.commit()
+            kept.dbapi.commit()
         else:
-            raw.rollback()
-        self._raw = self._cursor = None
-        cursor.close()
-        raw.close()
+            kept.dbapi.rollback()
+        self._kept = self._cursor = None
+        self._connections.release(kept, committed=commit)
 
     def _abort(self, exc: BaseException) -> bool:
         """Roll back after ``exc``; whether the connection was lost (then, as when
-        it cannot roll back, it is discarded and the pool opens a new one)."""
-        raw, dialect = self._raw, self._engine.dialect
-        if raw is None:
+        it cannot roll back, it is discarded and the next submission opens another)."""
+        kept, dialect = self._kept, self._dialect
+        if kept is None:
             return False
         lost = isinstance(exc, dialect.loaded_dbapi.Error) and dialect.is_disconnect(
-            exc, raw.dbapi_connection, self._cursor)
+            exc, kept.dbapi, self._cursor)
         if not lost:
             try:
                 self._end(commit=False)
                 return False
             except dialect.loaded_dbapi.Error:
                 pass
-        self._raw = self._cursor = None
-        raw.invalidate(exc)
-        raw.close()
+        self._kept = self._cursor = None
+        self._connections.discard(kept, exc)
         return lost
 
 
 @contextmanager
-def submission_sql(engine: Engine) -> Iterator[SubmissionSql]:
+def submission_sql(connections: SubmissionConnections) -> Iterator[SubmissionSql]:
     """One submission's statements, committed together when the block ends and rolled
     back if it raises. Driver errors come out as SQLAlchemy's, as from any query, so
     an outage is told from a bug the same way everywhere."""
-    session = SubmissionSql(engine)
-    dbapi = engine.dialect.loaded_dbapi
+    session = SubmissionSql(connections)
+    dialect = connections.engine.dialect
+    dbapi = dialect.loaded_dbapi
     try:
         yield session
         session._end(commit=True)
@@ -250,12 +279,16 @@ def submission_sql(engine: Engine) -> Iterator[SubmissionSql]:
         lost = session._abort(exc)
         if isinstance(exc, dbapi.Error):
             raise DBAPIError.instance(None, None, exc, dbapi.Error, connection_invalidated=lost,
-                                      dialect=engine.dialect) from exc
+                                      dialect=dialect) from exc
         raise
 
 
 def save_decision(engine: Engine, comment_id: str, comment: Mapping[str, Any],
                   result: Mapping[str, Any]) -> None:
     """Store a comment and its decision in one transaction (all or nothing)."""
-    with submission_sql(engine) as sql:
-        sql.save(comment_id, comment, result)
+    connections = open_connections(engine)
+    try:
+        with submission_sql(connections) as sql:
+            sql.save(comment_id, comment, result)
+    finally:
+        connections.close()

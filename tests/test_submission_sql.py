@@ -13,7 +13,7 @@ from moderation.config import load_settings
 from moderation.moderator import Moderator
 from moderation.policy_state import PolicyState, hash_key
 from moderation.store import comments, open_engine, policy_marks
-from moderation.submission_sql import submission_sql
+from moderation.submission_sql import open_connections, submission_sql
 
 GOOD = {"content": "A perfectly fine comment about the garden.", "author_name": "Bea",
         "author_email": "bea@example.org", "author_ip": "192.0.2.9", "post_id": "3"}
@@ -71,9 +71,11 @@ def test_a_held_claim_claims_none_of_the_keys_and_the_rest_of_the_work_stands(en
 
 def test_a_submission_that_writes_nothing_takes_no_connection(tmp_path):
     engine = open_engine(f"sqlite:///{tmp_path / 'never.db'}")
-    with submission_sql(engine):
+    connections = open_connections(engine)
+    with submission_sql(connections):
         pass
     assert engine.pool.checkedout() == 0 and not (tmp_path / "never.db").exists()
+    assert connections._idle == []
     engine.dispose()
 
 
