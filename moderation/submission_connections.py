@@ -12,6 +12,8 @@ pool's are.
 - A process never uses or closes a connection it inherited through ``fork()``:
   closing one would end the parent's session too (the PostgreSQL and MySQL drivers
   say goodbye on the shared socket).
+- On a SQLite file, automatic checkpoints are off on these connections and a
+  :class:`~moderation.wal_checkpoints.Checkpointer` does them in the background.
 - An in-memory SQLite database lives in one connection per thread, the pool's: it is
   checked out for each submission as before.
 """
@@ -25,6 +27,8 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.pool import QueuePool
+
+from .wal_checkpoints import Checkpointer
 
 __all__ = ["SubmissionConnections", "KeptConnection"]
 
@@ -58,6 +62,13 @@ class SubmissionConnections:
         self._errors = engine.dialect.loaded_dbapi.Error
         self._keep = isinstance(engine.pool, QueuePool)
         self._setup = list(setup)
+        database = engine.url.database
+        self._wal = (self._keep and engine.dialect.name == "sqlite"
+                     and database not in (None, "", ":memory:"))
+        if self._wal:
+            self._setup.append("PRAGMA wal_autocheckpoint = 0")
+        self._path = database or ""
+        self.checkpointer = Checkpointer(self._path) if self._wal else None
         self._idle: list[KeptConnection] = []
         self._pid = os.getpid()
         self._generation = 0
@@ -75,6 +86,8 @@ class SubmissionConnections:
 
     def release(self, kept: KeptConnection, committed: bool) -> None:
         """Take back a connection whose transaction has ended (committed or rolled back)."""
+        if committed and self.checkpointer is not None:
+            self.checkpointer.committed()
         if kept._fairy is not None:
             kept._fairy.close()  # back to the pool that keeps it
             return
@@ -100,6 +113,8 @@ class SubmissionConnections:
             idle, self._idle = self._idle, []
         for kept in idle:
             self._close(kept)
+        if self.checkpointer is not None:
+            self.checkpointer.wait()
 
     def close(self) -> None:
         """:meth:`dispose`, and stop following the engine's."""
@@ -134,8 +149,10 @@ class SubmissionConnections:
             pass  # already lost: there is nothing left to close
 
     def _forked(self) -> None:
-        # This process's own set: the parent's connections stay its.
+        # This process's own set: the parent's connections and checkpoint thread stay its.
         self._lock = threading.Lock()  # the parent's may have been held when it forked
         _INHERITED.extend(self._idle)
         self._idle = []
+        if self._wal:
+            self.checkpointer = Checkpointer(self._path)
         self._pid = os.getpid()

@@ -6,7 +6,8 @@ SQLAlchemy's execution layer, in five transactions, they cost about 1.4 ms a
 request, more than moderating the comment; as driver statements in one transaction
 about 0.3 ms, most of it the commit (SQLite: writing the WAL, and every few dozen
 commits a checkpoint). The connection is kept from one submission to the next
-(``submission_connections.py``). The schema, the migrations and every other read and
+(``submission_connections.py``), and on SQLite the checkpoints are done in the
+background (``wal_checkpoints.py``). The schema, the migrations and every other read and
 write stay with SQLAlchemy (``store.py``); the rows written here use the column
 formats SQLAlchemy writes and reads back (on SQLite, text timestamps).
 

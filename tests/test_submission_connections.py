@@ -96,9 +96,10 @@ def test_a_connection_dropped_while_idle_is_replaced_without_an_error(kind, tmp_
             engine.dispose()
 
 
-def _submit_in_child(state, inherited, results):
+def _submit_in_child(state, inherited, checkpointer, results):
     assert state.claim(["child"], 60) == []
-    results.put(_connection_of(state) is not inherited)
+    results.put((_connection_of(state) is not inherited,
+                 state.connections.checkpointer is not checkpointer))
     state.connections.dispose()  # closes the child's own connection only
     gc.collect()
 
@@ -112,14 +113,16 @@ def test_a_forked_child_neither_uses_nor_closes_its_parents_connection(kind, tmp
         try:
             assert state.claim(["parent"], 60) == []
             inherited = _connection_of(state)
+            checkpointer = state.connections.checkpointer
             context = multiprocessing.get_context("fork")
             results = context.Queue()
             child = context.Process(target=_submit_in_child,
-                                    args=(state, inherited, results))
+                                    args=(state, inherited, checkpointer, results))
             child.start()
-            own_connection = results.get(timeout=60)
+            own_connection, own_checkpointer = results.get(timeout=60)
             child.join(timeout=60)
             assert child.exitcode == 0 and own_connection
+            assert own_checkpointer or checkpointer is None
             # The parent's connection is still open and still the one it uses.
             assert state.claim(["child", "parent2"], 60) == ["child"]
             assert _connection_of(state) is inherited
