@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -54,19 +54,17 @@ class KeptConnection:
 class SubmissionConnections:
     """Connections for the live submissions of one engine, reused across them.
 
-    ``setup`` holds statements run once on each new connection (session settings).
+    ``setup`` is called with the cursor of each new connection (session settings).
     """
 
-    def __init__(self, engine: Engine, setup: Sequence[str] = ()) -> None:
+    def __init__(self, engine: Engine, setup: Callable[[Any], None] | None = None) -> None:
         self.engine = engine
         self._errors = engine.dialect.loaded_dbapi.Error
         self._keep = isinstance(engine.pool, QueuePool)
-        self._setup = list(setup)
+        self._setup = setup
         database = engine.url.database
         self._wal = (self._keep and engine.dialect.name == "sqlite"
                      and database not in (None, "", ":memory:"))
-        if self._wal:
-            self._setup.append("PRAGMA wal_autocheckpoint = 0")
         self._path = database or ""
         self.checkpointer = Checkpointer(self._path) if self._wal else None
         self._idle: list[KeptConnection] = []
@@ -132,8 +130,10 @@ class SubmissionConnections:
         fairy.detach()  # ours now: closing it really closes it
         try:
             kept = KeptConnection(dbapi, self._pid, self._generation)
-            for statement in self._setup:
-                kept.cursor.execute(statement)
+            if self._wal:
+                kept.cursor.execute("PRAGMA wal_autocheckpoint = 0")
+            if self._setup is not None:
+                self._setup(kept.cursor)
         except BaseException:
             dbapi.close()
             raise

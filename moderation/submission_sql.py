@@ -29,7 +29,6 @@ from sqlalchemy.exc import DBAPIError
 
 from .errors import ConfigError
 from .store import (
-    BUSY_SECONDS,
     COMMENT_COLUMNS,
     DECISION_COLUMNS,
     DECISIONS,
@@ -73,12 +72,21 @@ class _Statements:
                       f"AND expires_at <= {p}")
         self.insert_mark = f"INSERT INTO policy_marks ({key}, expires_at) VALUES ({p}, {p})"
         self.record = {column: self._record(column) for column in ("accepted", "rejected")}
-        # Once per connection (they are kept): InnoDB's default REPEATABLE READ
-        # gap-locks a missing row on UPDATE, so two workers inserting the same new
-        # key would deadlock.
-        self.setup = (["SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"] if self.mysql
-                      else [])
         self._claims: dict[int, str] = {}
+
+    def setup(self, cursor: Any) -> None:
+        """Session settings, once per connection (they are kept from one submission to
+        the next)."""
+        if self.mysql:
+            # InnoDB's default REPEATABLE READ gap-locks a missing row on UPDATE, so
+            # two workers inserting the same new key would deadlock.
+            cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        elif self.sqlite:
+            cursor.execute("PRAGMA journal_mode")
+            if cursor.fetchone()[0] == "wal":
+                # A WAL transaction that holds the write lock (BEGIN IMMEDIATE) waits
+                # for nothing else, and that lock we wait for ourselves (_begin_sqlite).
+                cursor.execute("PRAGMA busy_timeout = 0")
 
     def claim(self, count: int) -> str:
         """One upsert claiming ``count`` keys; RETURNING names the keys it took (psycopg
@@ -169,30 +177,56 @@ class SubmissionSql:
         # never deadlock upgrading read locks. SQLite's own wait for a busy lock
         # sleeps a millisecond or more at a time, while a submission holds it for a
         # fraction of that: with two workers one request in twelve slept that long.
-        # Shorter pauses of our own, then the usual busy timeout again.
-        cursor.execute("PRAGMA busy_timeout = 0")
-        try:
-            while_locked(lambda: cursor.execute("BEGIN IMMEDIATE"), 0.00005, 0.005)
-        finally:
-            cursor.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
+        # Shorter pauses of our own (the connection's busy timeout is 0: see setup).
+        while_locked(lambda: cursor.execute("BEGIN IMMEDIATE"), 0.00005, 0.005)
 
-    def claim(self, keys: Sequence[str], now: _dt.datetime, expires_at: _dt.datetime
-              ) -> list[str]:
-        """Claim every key until ``expires_at``; returns the keys held already, and
-        then claims none of them."""
-        sql = self._sql
+    def claim(self, groups: Sequence[tuple[Sequence[str], _dt.datetime]], now: _dt.datetime
+              ) -> list[list[str]]:
+        """Claim each group's keys until the group's expiry time, all of a group or none
+        of it; returns, per group, the keys held already. Groups share no key, and each
+        group's keys come sorted.
+
+        One upsert claims every group (a flood check's keys and a duplicate check's);
+        only when some key is held are the groups claimed again one by one.
+        """
+        if self._sql.mysql or len(groups) == 1:
+            return [self._claim(keys, now, expires_at) for keys, expires_at in groups]
         self._execute("SAVEPOINT claim", ())
-        if sql.mysql:
+        moment = self._sql.moment
+        rows = sorted((key, expires) for keys, expires in
+                      ((keys, moment(expires_at)) for keys, expires_at in groups)
+                      for key in keys)
+        taken = self._upsert(rows, now)
+        held = [[key for key in keys if key not in taken] for keys, _ in groups]
+        if not any(held):
+            self._execute("RELEASE SAVEPOINT claim", ())
+            return held
+        self._execute("ROLLBACK TO SAVEPOINT claim", ())
+        # On their own, the groups with no key held (on PostgreSQL another worker may
+        # have taken one since: then that group is held too).
+        return [group_held or self._claim(keys, now, expires_at)
+                for (keys, expires_at), group_held in zip(groups, held, strict=True)]
+
+    def _claim(self, keys: Sequence[str], now: _dt.datetime, expires_at: _dt.datetime
+               ) -> list[str]:
+        """One group's claim: every key or none; the keys held already."""
+        self._execute("SAVEPOINT claim", ())
+        if self._sql.mysql:
             held = [key for key in keys if not self._claim_mysql(key, now, expires_at)]
         else:
-            params: list[Any] = []
-            for key in keys:
-                params += (key, sql.moment(expires_at))
-            taken = {row[0] for row in self._execute(sql.claim(len(keys)),
-                                                     (*params, sql.moment(now))).fetchall()}
+            expires = self._sql.moment(expires_at)
+            taken = self._upsert([(key, expires) for key in keys], now)
             held = [key for key in keys if key not in taken]
         self._execute("ROLLBACK TO SAVEPOINT claim" if held else "RELEASE SAVEPOINT claim", ())
         return held
+
+    def _upsert(self, rows: Sequence[tuple[str, Any]], now: _dt.datetime) -> set[str]:
+        """Claim each ``(key, expiry as stored)`` not held at ``now``, in the order given
+        (the order rows are locked in); the keys taken."""
+        sql = self._sql
+        params = [value for row in rows for value in row]
+        params.append(sql.moment(now))
+        return {row[0] for row in self._execute(sql.claim(len(rows)), params).fetchall()}
 
     def _claim_mysql(self, key: str, now: _dt.datetime, expires_at: _dt.datetime) -> bool:
         sql = self._sql
