@@ -171,8 +171,8 @@ class StateTransaction:
         # Sorted, so that two workers claiming overlapping keys lock them in one order.
         todo = [(sorted(keys), now + _dt.timedelta(seconds=seconds))
                 for keys, seconds in unique if keys]
-        held = iter(self._sql.claim(todo, now) if todo else ())
-        results = [next(held) if keys else [] for keys, _ in unique]
+        claimed = iter(self._sql.claim(todo, now) if todo else ())
+        results = [next(claimed) if keys else [] for keys, _ in unique]
         for _ in todo:
             state._claims += 1
             if state._claims % _PURGE_EVERY == 0:

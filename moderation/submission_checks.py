@@ -39,9 +39,14 @@ class Submission:
 def _identity(comment: Mapping[str, Any]) -> dict[str, str]:
     """Who posted, by each signal the flood check follows (empty ones left out)."""
     values = {"author_ip": str(comment.get("author_ip") or "").strip(),
-              "author_email": str(comment.get("author_email") or "").strip().lower(),
+              "author_email": _email(comment),
               "author_name": normalize_field(str(comment.get("author_name") or ""))}
     return {k: v for k, v in values.items() if v}
+
+
+def _email(comment: Mapping[str, Any]) -> str:
+    """The author's e-mail as flood and trust compare it (without case)."""
+    return str(comment.get("author_email") or "").strip().lower()
 
 
 class SubmissionChecks:
@@ -71,20 +76,23 @@ class SubmissionChecks:
         made together (one statement on the database)."""
         who = _identity(comment)
         state = sub.state
-        flood = duplicate = None
-        if "flood" in names and self.flood_seconds and state is not None:
-            flood = {self._key("flood", k, v): k for k, v in who.items()}
-        if "duplicate" in names and self.duplicate_window and state is not None and normalised:
-            duplicate = self._duplicate_keys(comment, normalised, who)
-        groups = [(list(keys), seconds) for keys, seconds in (
-            (flood, self.flood_seconds), (duplicate, self.duplicate_window)) if keys is not None]
-        held = iter(state.claim_groups(groups, sub.now) if groups else ())  # type: ignore[union-attr]
+        claims: dict[str, dict[str, str]] = {}  # per check, its keys and what each names
+        if state is not None and "flood" in names and self.flood_seconds:
+            claims["flood"] = {self._key("flood", k, v): k for k, v in who.items()}
+        if state is not None and "duplicate" in names and self.duplicate_window and normalised:
+            claims["duplicate"] = self._duplicate_keys(comment, normalised, who)
+        held: dict[str, list[str]] = {}
+        if state is not None and claims:
+            seconds = {"flood": self.flood_seconds, "duplicate": self.duplicate_window}
+            held = dict(zip(claims, state.claim_groups(
+                [(list(keys), seconds[name]) for name, keys in claims.items()], sub.now),
+                strict=True))
         checks = []
         if "flood" in names:
-            checks.append(self._flood(flood, next(held) if flood is not None else []))
+            checks.append(self._flood(claims.get("flood"), held.get("flood", [])))
         if "duplicate" in names:
-            checks.append(self._duplicate(duplicate, next(held) if duplicate is not None
-                                          else [], sub))
+            checks.append(self._duplicate(claims.get("duplicate"), held.get("duplicate", []),
+                                          sub))
         if "trust" in names:
             checks.append(self._trust(who, sub))
         return checks
@@ -172,6 +180,6 @@ class SubmissionChecks:
 
     def record(self, comment: Mapping[str, Any], decision: str, sub: Submission) -> None:
         """Add this comment's decision to its author's record."""
-        email = _identity(comment).get("author_email")
+        email = _email(comment)
         if self.trust_after and sub.state is not None and email:
             sub.state.record(self._key("history", email), decision)

@@ -124,9 +124,9 @@ class SubmissionConnections:
 
     def _open(self) -> KeptConnection:
         fairy = self.engine.raw_connection()
+        dbapi: Any = fairy.dbapi_connection
         if not self._keep:
-            return KeptConnection(fairy.dbapi_connection, self._pid, self._generation, fairy)
-        dbapi = fairy.dbapi_connection
+            return KeptConnection(dbapi, self._pid, self._generation, fairy)
         fairy.detach()  # ours now: closing it really closes it
         try:
             kept = KeptConnection(dbapi, self._pid, self._generation)
