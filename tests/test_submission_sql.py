@@ -13,7 +13,8 @@ from moderation.config import load_settings
 from moderation.moderator import Moderator
 from moderation.policy_state import PolicyState, hash_key
 from moderation.store import comments, open_engine, policy_marks
-from moderation.submission_sql import _statements, open_connections, submission_sql
+from moderation.submission_sql import open_connections, submission_sql
+from moderation.submission_statements import statements
 
 GOOD = {"content": "A perfectly fine comment about the garden.", "author_name": "Bea",
         "author_email": "bea@example.org", "author_ip": "192.0.2.9", "post_id": "3"}
@@ -108,7 +109,7 @@ def test_sqlite_keeps_its_busy_timeout_unless_in_wal_mode(tmp_path, mode, timeou
     connection = sqlite3.connect(tmp_path / "mode.db", timeout=30)
     connection.execute(f"PRAGMA journal_mode = {mode}")
     cursor = connection.cursor()
-    _statements("sqlite", "qmark").setup(cursor)
+    statements("sqlite", "qmark").setup(cursor)
     assert cursor.execute("PRAGMA busy_timeout").fetchone() == (timeout,)
     connection.close()
 
