@@ -126,7 +126,11 @@ class SubmissionConnections:
         fairy = self.engine.raw_connection()
         dbapi: Any = fairy.dbapi_connection
         if not self._keep:
-            return KeptConnection(dbapi, self._pid, self._generation, fairy)
+            try:
+                return KeptConnection(dbapi, self._pid, self._generation, fairy)
+            except BaseException:
+                fairy.close()
+                raise
         fairy.detach()  # ours now: closing it really closes it
         try:
             kept = KeptConnection(dbapi, self._pid, self._generation)

@@ -128,3 +128,20 @@ def test_a_forked_child_neither_uses_nor_closes_its_parents_connection(kind, tmp
             assert _connection_of(state) is inherited
         finally:
             engine.dispose()
+
+
+def test_mariadb_connections_read_committed_from_the_start(tmp_path):
+    # Set once per connection: InnoDB's REPEATABLE READ would deadlock two new claims.
+    with fresh_database("mariadb", tmp_path) as url:
+        engine = open_engine(url)
+        migrate(engine)
+        state = PolicyState(engine)
+        try:
+            assert state.claim(["k"], 60) == []
+            connection = _connection_of(state)
+            cursor = connection.cursor()
+            cursor.execute("SELECT @@SESSION.tx_isolation")  # MariaDB's name for it
+            assert cursor.fetchone()[0] == "READ-COMMITTED"
+            connection.rollback()
+        finally:
+            engine.dispose()
