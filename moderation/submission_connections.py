@@ -112,7 +112,7 @@ class SubmissionConnections:
         for kept in idle:
             self._close(kept)
         if self.checkpointer is not None:
-            self.checkpointer.wait()
+            self.checkpointer.close()
 
     def close(self) -> None:
         """:meth:`dispose`, and stop following the engine's."""
@@ -158,5 +158,6 @@ class SubmissionConnections:
         _INHERITED.extend(self._idle)
         self._idle = []
         if self._wal:
+            _INHERITED.append(self.checkpointer)  # and its connection
             self.checkpointer = Checkpointer(self._path)
         self._pid = os.getpid()

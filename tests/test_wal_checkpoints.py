@@ -83,3 +83,18 @@ def test_a_deleted_database_is_not_created_again(tmp_path, caplog):
         checkpointer.wait()
     assert not path.exists()
     assert "background WAL checkpoint failed: unable to open database file" in caplog.text
+
+
+def test_the_checkpoint_connection_is_kept_between_rounds_and_closed_by_dispose(state):
+    checkpointer = state.connections.checkpointer
+    checkpointer.every = 2
+    _claims(state, 2)
+    checkpointer.wait()
+    first = checkpointer._conn
+    _claims(state, 2, start=2)
+    checkpointer.wait()
+    assert checkpointer._conn is first is not None
+    state.engine.dispose()
+    assert checkpointer._conn is None
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        first.execute("SELECT 1")
