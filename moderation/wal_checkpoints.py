@@ -18,6 +18,10 @@ left, so that the next writer starts the log again: the file stays bounded. It
 waits at most ``RESTART_WAIT`` for a writer or reader, then leaves it to the next
 round. Every process checkpoints for all of them (SQLite runs one checkpoint at a
 time; the others return at once).
+
+The copying itself is not saved, only moved: about 20 µs of CPU a submission, now in
+this thread. And on a real disk a RESTART's fsyncs, once every ``restart_at`` pages,
+are a pause for whichever submissions wait for the write lock meanwhile.
 """
 
 from __future__ import annotations
