@@ -166,6 +166,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if settings["store_comments"] or moderator.needs_state:
         engine = open_engine(settings["database_url"])
         migrate(engine)
+        # No connection left open: under gunicorn --preload this runs before the fork,
+        # and workers must not share one (each opens its own on first use).
+        engine.dispose()
         app.extensions["moderation_engine"] = engine
         moderator.state = PolicyState(engine, settings["redis_url"])
     app.extensions["moderation"] = moderator

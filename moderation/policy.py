@@ -13,7 +13,7 @@ from typing import Any
 from .checks import ACCEPT, FLAG, NONE, REJECT, SEVERITY, Check, result
 from .errors import ConfigError
 from .list_checks import ListChecks
-from .submission_checks import SUBMISSION_CHECKS, Submission, SubmissionChecks
+from .submission_checks import STATE_CHECKS, SUBMISSION_CHECKS, Submission, SubmissionChecks
 from .text_checks import TextChecks
 
 __all__ = ["Check", "Policy", "Submission", "ACCEPT", "FLAG", "REJECT", "NONE", "SEVERITY",
@@ -45,8 +45,7 @@ class Policy:
         sub = self.submission
         submission: dict[str, SubmissionCheck] = {
             "honeypot": sub.honeypot, "submit_timing": sub.submit_timing,
-            "closed_thread": sub.closed_thread, "flood": sub.flood,
-            "duplicate": sub.duplicate, "trust": sub.trust}
+            "closed_thread": sub.closed_thread}
         self.actions = dict(settings["check_actions"])
         for name, action in self.actions.items():
             if name not in CHECK_NAMES:
@@ -60,14 +59,15 @@ class Policy:
             fixed.get(n, f) for n, f in content.items() if self.actions.get(n) != "off"]
         self._submission = [(n, f) for n, f in submission.items()
                             if self.actions.get(n) != "off"]
+        # flood, duplicate and trust run together, after the others (as CHECK_NAMES lists).
+        self._state_checks = tuple(n for n in STATE_CHECKS if self.actions.get(n) != "off")
         # A check turned off never runs, so only flag and reject change outcomes.
         self._overrides = {n: a for n, a in self.actions.items() if a != "off"}
 
     @property
     def needs_state(self) -> bool:
         """Whether an enabled check needs the state shared by every worker."""
-        enabled = {n for n, _ in self._submission}
-        return self.submission.needs_state and bool(enabled & {"flood", "duplicate", "trust"})
+        return self.submission.needs_state and bool(self._state_checks)
 
     def _override(self, check: Check) -> Check:
         if check.passed:
@@ -86,6 +86,9 @@ class Policy:
                   for check in self._content]
         if submission is not None:
             checks += [check(comment, normalised, submission) for _, check in self._submission]
+            if self._state_checks:
+                checks += self.submission.state_checks(comment, normalised, submission,
+                                                       self._state_checks)
         return [self._override(c) for c in checks] if self._overrides else checks
 
     def record(self, comment: Mapping[str, Any], decision: str,

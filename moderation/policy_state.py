@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 
 from .errors import ConfigError
 from .store import utcnow
-from .submission_sql import SubmissionSql, check_driver, submission_sql
+from .submission_sql import SubmissionSql, open_connections, submission_sql
 
 __all__ = ["PolicyState", "StateTransaction", "hash_key"]
 
@@ -62,8 +62,8 @@ class PolicyState:
 
     def __init__(self, engine: Engine, redis_url: str = "", redis_prefix: str = "moderation:"
                  ) -> None:
-        check_driver(engine)
         self.engine = engine
+        self.connections = open_connections(engine)  # checks the driver first
         self.redis: Any = None
         self.redis_prefix = redis_prefix
         self._claims = 0
@@ -89,7 +89,7 @@ class PolicyState:
         released)."""
         state = None
         try:
-            with submission_sql(self.engine) as sql:
+            with submission_sql(self.connections) as sql:
                 state = StateTransaction(self, sql)
                 yield state
         except BaseException:
@@ -102,6 +102,12 @@ class PolicyState:
         """:meth:`StateTransaction.claim` in a transaction of its own."""
         with self.transaction() as state:
             return state.claim(keys, seconds, now)
+
+    def claim_groups(self, groups: Sequence[tuple[Sequence[str], int]],
+                     now: _dt.datetime | None = None) -> list[list[str]]:
+        """:meth:`StateTransaction.claim_groups` in a transaction of its own."""
+        with self.transaction() as state:
+            return state.claim_groups(groups, now)
 
     def history(self, key: str) -> tuple[int, int]:
         """:meth:`StateTransaction.history` in a transaction of its own."""
@@ -144,22 +150,34 @@ class StateTransaction:
               ) -> list[str]:
         """Claim every key for ``seconds``; returns the keys already held (then nothing
         is claimed, so a rejected attempt does not extend the window)."""
+        return self.claim_groups([(keys, seconds)], now)[0]
+
+    def claim_groups(self, groups: Sequence[tuple[Sequence[str], int]],
+                     now: _dt.datetime | None = None) -> list[list[str]]:
+        """:meth:`claim` for several groups of keys at once (a flood check's and a
+        duplicate check's), each for its own seconds and each all or nothing; returns,
+        per group, the keys already held. Groups share no key."""
         now = now or utcnow()
-        keys = list(dict.fromkeys(keys))
-        if not keys:
-            return []
+        unique = [(list(dict.fromkeys(keys)), seconds) for keys, seconds in groups]
         state = self._state
         if state.redis is not None:
-            held = state._claim_redis(keys, seconds, now)
-            if not held:
-                self.redis_claims += keys
-            return held
+            results = []
+            for keys, seconds in unique:
+                held = state._claim_redis(keys, seconds, now) if keys else []
+                if keys and not held:
+                    self.redis_claims += keys
+                results.append(held)
+            return results
         # Sorted, so that two workers claiming overlapping keys lock them in one order.
-        held = self._sql.claim(sorted(keys), now, now + _dt.timedelta(seconds=seconds))
-        state._claims += 1
-        if state._claims % _PURGE_EVERY == 0:
-            self._sql.purge(now)
-        return held
+        todo = [(sorted(keys), now + _dt.timedelta(seconds=seconds))
+                for keys, seconds in unique if keys]
+        claimed = iter(self._sql.claim(todo, now) if todo else ())
+        results = [next(claimed) if keys else [] for keys, _ in unique]
+        for _ in todo:
+            state._claims += 1
+            if state._claims % _PURGE_EVERY == 0:
+                self._sql.purge(now)
+        return results
 
     def history(self, key: str) -> tuple[int, int]:
         """Accepted and rejected comments recorded for ``key``."""

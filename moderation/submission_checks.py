@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from .comment import parse_time
 from .normalize import normalize_field
 from .policy_state import PolicyState, StateTransaction, hash_key
 
-__all__ = ["Submission", "SubmissionChecks", "SUBMISSION_CHECKS"]
+__all__ = ["Submission", "SubmissionChecks", "SUBMISSION_CHECKS", "STATE_CHECKS"]
 
 _WORDS = re.compile(r"\w+")
 _NO_STATE = "not checked: no shared state"
@@ -23,6 +23,8 @@ _NO_STATE = "not checked: no shared state"
 # Their outcomes belong to the moment of submission: re-scoring keeps them.
 SUBMISSION_CHECKS = frozenset({"flood", "duplicate", "honeypot", "submit_timing",
                                "closed_thread", "trust"})
+# The ones that need the shared state, in the order they run (see state_checks).
+STATE_CHECKS = ("flood", "duplicate", "trust")
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,14 @@ class Submission:
 def _identity(comment: Mapping[str, Any]) -> dict[str, str]:
     """Who posted, by each signal the flood check follows (empty ones left out)."""
     values = {"author_ip": str(comment.get("author_ip") or "").strip(),
-              "author_email": str(comment.get("author_email") or "").strip().lower(),
+              "author_email": _email(comment),
               "author_name": normalize_field(str(comment.get("author_name") or ""))}
     return {k: v for k, v in values.items() if v}
+
+
+def _email(comment: Mapping[str, Any]) -> str:
+    """The author's e-mail as flood and trust compare it (without case)."""
+    return str(comment.get("author_email") or "").strip().lower()
 
 
 class SubmissionChecks:
@@ -62,27 +69,48 @@ class SubmissionChecks:
     def _key(self, *parts: str) -> str:
         return hash_key(self.site, *parts)
 
-    def flood(self, comment: Mapping[str, Any], _: str, sub: Submission) -> Check:
+    def state_checks(self, comment: Mapping[str, Any], normalised: str, sub: Submission,
+                     names: Collection[str]) -> list[Check]:
+        """The flood, duplicate and trust checks among ``names``, in that order. The
+        author's identity is worked out once, and the flood and duplicate claims are
+        made together (one statement on the database)."""
+        who = _identity(comment)
+        state = sub.state
+        claims: dict[str, dict[str, str]] = {}  # per check, its keys and what each names
+        if state is not None and "flood" in names and self.flood_seconds:
+            claims["flood"] = {self._key("flood", k, v): k for k, v in who.items()}
+        if state is not None and "duplicate" in names and self.duplicate_window and normalised:
+            claims["duplicate"] = self._duplicate_keys(comment, normalised, who)
+        held: dict[str, list[str]] = {}
+        if state is not None and claims:
+            seconds = {"flood": self.flood_seconds, "duplicate": self.duplicate_window}
+            held = dict(zip(claims, state.claim_groups(
+                [(list(keys), seconds[name]) for name, keys in claims.items()], sub.now),
+                strict=True))
+        checks = []
+        if "flood" in names:
+            checks.append(self._flood(claims.get("flood"), held.get("flood", [])))
+        if "duplicate" in names:
+            checks.append(self._duplicate(claims.get("duplicate"), held.get("duplicate", []),
+                                          sub))
+        if "trust" in names:
+            checks.append(self._trust(who, sub))
+        return checks
+
+    def _flood(self, keys: dict[str, str] | None, held: list[str]) -> Check:
         """No earlier comment by the same IP, e-mail or author within ``flood_seconds``."""
-        if self.flood_seconds == 0 or sub.state is None:
+        if keys is None:
             return result("flood", False, REJECT, "", _NO_STATE if self.flood_seconds
                           else "flood check disabled")
-        keys = {self._key("flood", k, v): k for k, v in _identity(comment).items()}
-        held = sub.state.claim(list(keys), self.flood_seconds, sub.now)
         same = sorted(keys[k] for k in held)
         detail = (f"posted again within {self.flood_seconds} s (same {', '.join(same)})" if same
                   else f"no comment by this author in the last {self.flood_seconds} s")
         return result("flood", bool(same), REJECT, "policy.flood", detail)
 
-    def duplicate(self, comment: Mapping[str, Any], normalised: str, sub: Submission) -> Check:
-        """Not the same content from the same author, or on the same post, recently."""
-        if self.duplicate_window == 0 or sub.state is None or not normalised:
-            detail = ("duplicate check disabled" if self.duplicate_window == 0 else
-                      _NO_STATE if sub.state is None else "no content")
-            return result("duplicate", False, REJECT, "", detail)
+    def _duplicate_keys(self, comment: Mapping[str, Any], normalised: str,
+                        who: Mapping[str, str]) -> dict[str, str]:
         # Words only: a changed full stop or extra "!!" does not make it new.
         content = hash_key(" ".join(_WORDS.findall(normalised)))
-        who = _identity(comment)
         author = who.get("author_email") or who.get("author_name") or who.get("author_ip")
         keys = {}
         if author:
@@ -90,7 +118,15 @@ class SubmissionChecks:
         if comment.get("post_id"):
             keys[self._key("duplicate", "post", str(comment["post_id"]), content)] = (
                 "the same post")
-        held = sub.state.claim(list(keys), self.duplicate_window, sub.now)
+        return keys
+
+    def _duplicate(self, keys: dict[str, str] | None, held: list[str], sub: Submission
+                   ) -> Check:
+        """Not the same content from the same author, or on the same post, recently."""
+        if keys is None:
+            detail = ("duplicate check disabled" if self.duplicate_window == 0 else
+                      _NO_STATE if sub.state is None else "no content")
+            return result("duplicate", False, REJECT, "", detail)
         detail = (f"same content from {' and on '.join(keys[k] for k in held)} within "
                   f"{self.duplicate_window} s" if held else "no recent duplicate")
         return result("duplicate", bool(held), REJECT, "policy.duplicate", detail)
@@ -129,9 +165,9 @@ class SubmissionChecks:
                       f"post published {age.days} day(s) ago; comments close after "
                       f"{self.close_after_days}")
 
-    def trust(self, comment: Mapping[str, Any], _: str, sub: Submission) -> Check:
+    def _trust(self, who: Mapping[str, str], sub: Submission) -> Check:
         """Whether the author's record earns trust (it never fails)."""
-        email = _identity(comment).get("author_email")
+        email = who.get("author_email")
         if self.trust_after == 0 or sub.state is None or not email:
             return Check("trust", True, NONE, "trust disabled" if self.trust_after == 0 else
                          _NO_STATE if sub.state is None else "no e-mail given")
@@ -144,6 +180,6 @@ class SubmissionChecks:
 
     def record(self, comment: Mapping[str, Any], decision: str, sub: Submission) -> None:
         """Add this comment's decision to its author's record."""
-        email = _identity(comment).get("author_email")
+        email = _email(comment)
         if self.trust_after and sub.state is not None and email:
             sub.state.record(self._key("history", email), decision)

@@ -123,6 +123,13 @@ def test_threshold_overrides_apply(settings_overrides):
     assert body["decision"] == "flag" and body["reasons"][0]["code"] == "model.spam"
 
 
+def test_the_app_factory_leaves_no_database_connection_open(app):
+    # gunicorn --preload builds the app before forking its workers: none may share one.
+    engine = app.extensions["moderation_engine"]
+    assert engine.pool.checkedin() == 0 and engine.pool.checkedout() == 0
+    assert app.extensions["moderation"].state.connections._idle == []
+
+
 def test_storage_can_be_turned_off(settings_overrides, tmp_path):
     from moderation.api import create_app
 

@@ -81,6 +81,40 @@ def test_flood_rejects_do_not_extend_the_window_and_it_can_be_disabled(state):
     assert run(state, GOOD, 16, "flood", flood_seconds=0) == PASS
 
 
+def _verdicts(checks):
+    return {name: checks[name].passed for name in ("flood", "duplicate")}
+
+
+def test_flood_and_duplicate_claims_stand_or_fall_each_on_its_own(state):
+    other = {**GOOD, "content": "Another thought entirely."}
+    assert _verdicts(run(state, GOOD, 0)) == {"flood": True, "duplicate": True}
+    # Flooded, yet its new content is claimed: sent again later, it is a duplicate.
+    assert _verdicts(run(state, other, 5)) == {"flood": False, "duplicate": True}
+    assert _verdicts(run(state, other, 20)) == {"flood": True, "duplicate": False}
+    # A duplicate, yet it claims the flood window: sent again at once, it floods.
+    assert _verdicts(run(state, GOOD, 40)) == {"flood": True, "duplicate": False}
+    assert _verdicts(run(state, {**GOOD, "content": "New words."}, 45)) == {
+        "flood": False, "duplicate": True}
+
+
+def test_flood_and_duplicate_claims_are_one_statement(tmp_path):
+    engine = open_engine(f"sqlite:///{tmp_path / 'one.db'}")
+    migrate(engine)
+    state = PolicyState(engine)
+    kept = state.connections.acquire()
+    state.connections.release(kept, committed=False)
+    statements = []
+    kept.dbapi.set_trace_callback(statements.append)
+    with state.transaction() as tx:
+        checks = {c.name: c for c in Policy(load_settings({}, environ={})).run(
+            GOOD, normalize(GOOD["content"]), Submission(T0, tx))}
+    kept.dbapi.set_trace_callback(None)
+    assert checks["flood"].passed and checks["duplicate"].passed
+    assert [s.split(" (")[0] for s in statements if "policy_marks" in s] == [
+        "INSERT INTO policy_marks"]
+    engine.dispose()
+
+
 def test_flood_detail_names_the_signal_not_the_value(state):
     run(state, GOOD, 0)
     detail = run(state, {**GOOD, "author_ip": "192.0.2.9", "author_name": "Bo"}, 2)[
