@@ -92,11 +92,11 @@ class _Block:
         weights = np.asarray(coef, dtype=np.float64)
         if self.idf is not None:
             weights = weights * self.idf[:, None]
-        # One row per category holding idf * coef for each term, then one of idf
-        # itself (for the norm): a chunk's distinct terms are gathered from each row
-        # at once, and every sum after that runs along contiguous memory.
-        idf_row = np.ones(len(weights)) if self.idf is None else self.idf
-        self.table = np.ascontiguousarray(np.vstack([weights.T, idf_row]))
+        # One row per term: idf * coef for each category, then idf itself (for the
+        # norm). A text's terms are scattered over a table of megabytes, and each
+        # term's numbers then come in one cache line.
+        idf_column = np.ones(len(weights)) if self.idf is None else self.idf
+        self.table = np.ascontiguousarray(np.column_stack([weights, idf_column]))
         self.categories = weights.shape[1]
         self.sublinear = bool(getattr(vectoriser, "sublinear_tf", False))
         self.binary = bool(vectoriser.binary)
@@ -244,7 +244,7 @@ class _Block:
         tf = np.ones(len(term)) if self.binary else count.astype(np.float64)
         if self.sublinear:
             tf = np.log(tf) + 1.0
-        rows = np.take(self.table, term, axis=1)
+        rows = np.take(self.table, term, axis=0).T
         rows *= tf  # tf * idf * coef per category, then the text's tf-idf entries
         entries = rows[k]
         if self.norm == "l2":

@@ -214,11 +214,11 @@ def test_c_sums_are_numpys_up_to_the_order_of_addition(default_model):
 def test_c_scoring_refuses_bad_arguments():
     from moderation import _scoring
 
-    table = np.ones((3, 4))
+    table = np.ones((4, 3))  # four terms, two categories and the idf
     one, zero = np.array([1]), np.array([0])
     with pytest.raises(ValueError, match="norm"):
         _scoring.score(table, one, one, zero, True, False, "l3")
-    with pytest.raises(TypeError, match="k \\+ 1 rows"):
+    with pytest.raises(TypeError, match="k \\+ 1 columns"):
         _scoring.score(np.ones(4), one, one, zero, True, False, "l2")
     with pytest.raises(ValueError, match="differ in length"):
         _scoring.score(table, one, np.array([1, 1]), zero, True, False, "l2")
@@ -255,7 +255,7 @@ def test_whole_texts_score_as_their_counted_terms_to_the_last_bit(default_model)
 def test_c_text_scoring_refuses_bad_arguments():
     from moderation import _scoring
 
-    table = np.ones((3, 4))
+    table = np.ones((4, 3))  # four terms, two categories and the idf
     with pytest.raises(ValueError, match="add up"):
         _scoring.score_texts(table, np.array([2]), np.array([1]), True, False, "l2")
     with pytest.raises(ValueError, match="non-negative"):
@@ -268,3 +268,20 @@ def test_c_text_scoring_refuses_bad_arguments():
     scores = np.frombuffer(_scoring.score_texts(
         table, np.array([3, 0, 1]), np.array([3, 0, 3, 1], dtype=np.int32), False, False, "l1"))
     assert scores.tolist() == [1.0, 1.0, 0.0, 0.0, 1.0, 1.0]
+
+
+def test_c_sublinear_tf_is_log_plus_one_to_the_last_bit_for_every_count():
+    # Small counts come from a table computed at import, larger ones from log() itself:
+    # either way the same double as Python's, on both sides of the table's end.
+    import math
+
+    from moderation import _scoring
+
+    table = np.array([[1.0, 1.0]])  # one term: weight 1 in one category, idf 1
+    counts = np.arange(1, 200)
+    scores = np.frombuffer(_scoring.score(table, np.zeros(len(counts), dtype=np.int64), counts,
+                                          np.arange(len(counts)), True, False, "none"))
+    assert scores.tolist() == [math.log(c) + 1.0 for c in counts.tolist()]
+    whole = np.frombuffer(_scoring.score_texts(table, np.array([70]), np.zeros(70, np.int32),
+                                               True, False, "none"))
+    assert whole.tolist() == [math.log(70) + 1.0]

@@ -89,9 +89,17 @@ static Py_ssize_t word_ngrams(const CharTableObject *self, int kind, const void 
             if (id >= 0) out[count++] = id;
             break;
         }
-        for (Py_ssize_t i = 0; i + n <= size; i++) {
-            uint64_t code = spell(chars + i, n, self->bits);
-            int32_t id = code ? codemap_get(&self->map, code) : -1;
+        /* Window after window, the code rolls on by one character: shifted, the
+         * character that left masked off, the new one added. ``clean`` counts the
+         * characters since the last one in no term: a window is spelled when it has
+         * none (n of them). */
+        uint64_t mask = ((uint64_t)1 << (n * self->bits)) - 1, code = 0;
+        Py_ssize_t clean = 0;
+        for (Py_ssize_t i = 0; i < size; i++) {
+            code = ((code << self->bits) | chars[i]) & mask;
+            clean = chars[i] ? clean + 1 : 0;
+            if (i + 1 < n || clean < n) continue;
+            int32_t id = codemap_get(&self->map, code);
             if (id >= 0) out[count++] = id;
         }
     }
@@ -99,7 +107,7 @@ static Py_ssize_t word_ngrams(const CharTableObject *self, int kind, const void 
 }
 
 static int check_str(CharTableObject *self, PyObject *text, const char *what) {
-    if (!self->map.keys) {
+    if (!self->map.slots) {
         PyErr_SetString(PyExc_RuntimeError, "CharTable.__init__ was not called");
         return -1;
     }

@@ -9,9 +9,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* A key and its id side by side: a look-up reads one cache line, not two. */
 typedef struct {
-    uint64_t *keys; /* 0 marks an empty slot */
-    int32_t *values;
+    uint64_t key; /* 0 marks an empty slot */
+    int32_t value;
+} CodeSlot;
+
+typedef struct {
+    CodeSlot *slots;
     uint64_t mask;
     int shift;
 } CodeMap;
@@ -21,18 +26,16 @@ static inline uint64_t mix(uint64_t key) { return key * 0x9E3779B97F4A7C15ULL; }
 static inline int32_t codemap_get(const CodeMap *m, uint64_t key) {
     uint64_t at = mix(key) >> m->shift;
     for (;;) {
-        uint64_t found = m->keys[at];
-        if (found == key) return m->values[at];
-        if (found == 0) return -1;
+        const CodeSlot *slot = &m->slots[at];
+        if (slot->key == key) return slot->value;
+        if (slot->key == 0) return -1;
         at = (at + 1) & m->mask;
     }
 }
 
 static inline void codemap_free(CodeMap *m) {
-    PyMem_Free(m->keys);
-    PyMem_Free(m->values);
-    m->keys = NULL;
-    m->values = NULL;
+    PyMem_Free(m->slots);
+    m->slots = NULL;
 }
 
 /* Fill ``m`` from int64 buffers of codes (each > 0) and ids (0..INT32_MAX). */
@@ -49,10 +52,8 @@ static inline int codemap_fill(CodeMap *m, const Py_buffer *codes, const Py_buff
         log2++;
     }
     codemap_free(m);
-    m->keys = PyMem_Calloc(capacity, sizeof(uint64_t));
-    m->values = PyMem_Malloc(capacity * sizeof(int32_t));
-    if (!m->keys || !m->values) {
-        codemap_free(m);
+    m->slots = PyMem_Calloc(capacity, sizeof(CodeSlot));
+    if (!m->slots) {
         PyErr_NoMemory();
         return -1;
     }
@@ -66,9 +67,10 @@ static inline int codemap_fill(CodeMap *m, const Py_buffer *codes, const Py_buff
             return -1;
         }
         uint64_t at = mix((uint64_t)code[i]) >> m->shift;
-        while (m->keys[at] != 0 && m->keys[at] != (uint64_t)code[i]) at = (at + 1) & m->mask;
-        m->keys[at] = (uint64_t)code[i];
-        m->values[at] = (int32_t)id[i];
+        while (m->slots[at].key != 0 && m->slots[at].key != (uint64_t)code[i])
+            at = (at + 1) & m->mask;
+        m->slots[at].key = (uint64_t)code[i];
+        m->slots[at].value = (int32_t)id[i];
     }
     return 0;
 }

@@ -7,8 +7,9 @@
  * score(table, term, count, starts, sublinear, norm) is one vectoriser's share of the
  * raw scores, as fastpath._Block.score_distinct defines it: for each segment of
  * distinct terms (one text's), the tf-idf weighted sum of each category's row of
- * ``table`` (k + 1 rows of V float64: idf * coef per category, then idf), divided by
- * the text's norm. Sums run in term order.
+ * ``table`` (V rows of k + 1 float64: idf * coef per category, then idf; a term's
+ * k + 1 numbers side by side, so that gathering them touches one cache line rather
+ * than k + 1 far apart), divided by the text's norm. Sums run in term order.
  *
  * score_texts(table, lengths, ids, sublinear, binary, norm) is the same for whole texts
  * given as runs of n-gram ids (repeats included, ``lengths[i]`` of them for text i):
@@ -123,12 +124,18 @@ typedef struct {
     int sublinear, binary, l1, l2;
 } Arith;
 
+/* log(c) + 1 for the small counts nearly every term has, computed as add_term would:
+ * the same double, without a call of log() per term. */
+#define SMALL_COUNTS 64
+static double sublinear_tf[SMALL_COUNTS];
+
 /* Add one distinct term, seen ``count`` times, to the k + 1 running sums. */
 static inline void add_term(const Arith *a, int64_t term, int64_t count, double *sum) {
     double tf = a->binary ? 1.0 : (double)count;
-    if (a->sublinear) tf = log(tf) + 1.0;
-    for (Py_ssize_t j = 0; j < a->k; j++) sum[j] += a->weights[j * a->width + term] * tf;
-    double entry = a->weights[a->k * a->width + term] * tf;
+    if (a->sublinear) tf = !a->binary && count >= 1 && count < SMALL_COUNTS ? sublinear_tf[count] : log(tf) + 1.0;
+    const double *row = a->weights + term * (a->k + 1);  /* one cache line, mostly */
+    for (Py_ssize_t j = 0; j < a->k; j++) sum[j] += row[j] * tf;
+    double entry = row[a->k] * tf;
     sum[a->k] += a->l2 ? entry * entry : a->l1 ? fabs(entry) : 0.0;
 }
 
@@ -149,14 +156,15 @@ static int parse_norm(const char *norm, int *l1, int *l2) {
     return 0;
 }
 
-/* The table argument: a C-contiguous 2-d float64 array of at least two rows. */
+/* The table argument: a C-contiguous 2-d float64 array, a row per term of at least two
+ * columns (k category weights, then the idf). */
 static int get_table(PyObject *obj, Py_buffer *table) {
     if (PyObject_GetBuffer(obj, table, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
         return -1;
     if (table->ndim != 2 || table->itemsize != 8 || strcmp(table->format, "d") ||
-        table->shape[0] < 2) {
+        table->shape[1] < 2) {
         PyBuffer_Release(table);
-        PyErr_SetString(PyExc_TypeError, "table must be a 2-d float64 array of k + 1 rows");
+        PyErr_SetString(PyExc_TypeError, "table must be a 2-d float64 array of k + 1 columns");
         return -1;
     }
     return 0;
@@ -176,7 +184,7 @@ static PyObject *score(PyObject *module, PyObject *args) {
     Py_ssize_t terms = 0, counted = 0, segments = 0;
     int64_t *term = NULL, *count = NULL, *starts = NULL;
     double *out = NULL, *sum = NULL;
-    Py_ssize_t rows = table.shape[0], width = table.shape[1], k = rows - 1;
+    Py_ssize_t rows = table.shape[1], width = table.shape[0], k = rows - 1;
     if (!(term = read_integers(term_obj, &terms)) || !(count = read_integers(count_obj, &counted))
         || !(starts = read_integers(starts_obj, &segments)))
         goto done;
@@ -233,7 +241,7 @@ static PyObject *score_texts(PyObject *module, PyObject *args) {
     int64_t *lengths = NULL, *ids = NULL, *distinct = NULL, *spare = NULL, *count = NULL;
     int32_t *slot = NULL;
     double *out = NULL, *sum = NULL;
-    Py_ssize_t width = table.shape[1], k = table.shape[0] - 1;
+    Py_ssize_t width = table.shape[0], k = table.shape[1] - 1;
     if (!(lengths = read_integers(lengths_obj, &texts)) || !(ids = read_integers(ids_obj, &total)))
         goto done;
     Py_ssize_t expected = 0;
@@ -325,4 +333,7 @@ static struct PyModuleDef module = {
     "Counting distinct terms and scoring them, in C.", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__scoring(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__scoring(void) {
+    for (int c = 1; c < SMALL_COUNTS; c++) sublinear_tf[c] = log((double)c) + 1.0;
+    return PyModule_Create(&module);
+}
