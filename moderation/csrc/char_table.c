@@ -18,6 +18,7 @@ typedef struct {
     Py_ssize_t index_len;
     int bits, low, high;
     CodeMap map;
+    int readers; /* calls looking up with the GIL released: __init__ must wait for none */
 } CharTableObject;
 
 static void CharTable_dealloc(CharTableObject *self) {
@@ -34,6 +35,10 @@ static int CharTable_init(CharTableObject *self, PyObject *args, PyObject *kwds)
         return -1;
     if (index.len % 4) {
         PyErr_SetString(PyExc_ValueError, "index must be uint32");
+        goto done;
+    }
+    if (self->readers) {
+        PyErr_SetString(PyExc_RuntimeError, "CharTable is in use by another thread");
         goto done;
     }
     if (bits < 1 || low < 1 || high < low || (long)bits * high > 63) {
@@ -140,31 +145,48 @@ static PyObject *char_ids(CharTableObject *self, PyObject *word) {
     return result;
 }
 
+/* The texts of a sequence as a tuple of str, each ready to be read without the GIL (the
+ * tuple holds them, and nothing can change it); NULL on error (set). */
+static PyObject *str_tuple(CharTableObject *self, PyObject *texts) {
+    PyObject *tuple = PySequence_Tuple(texts);
+    if (!tuple) return NULL;
+    for (Py_ssize_t t = 0; t < PyTuple_GET_SIZE(tuple); t++) {
+        PyObject *text = PyTuple_GET_ITEM(tuple, t);
+        if (check_str(self, text, "text") || PyUnicode_READY(text) < 0) {
+            Py_DECREF(tuple);
+            return NULL;
+        }
+    }
+    return tuple;
+}
+
 /* ids_texts(texts) -> (lengths, ids): int64 bytes, how many ids each text has, and
  * int32 bytes, the ids of each text's whitespace words (str.split's), one text after
- * another. */
+ * another. The look-ups run with the GIL released: another thread runs Python meanwhile. */
 static PyObject *CharTable_ids_texts(CharTableObject *self, PyObject *texts) {
-    PyObject *seq = PySequence_Fast(texts, "texts must be a sequence of str");
-    if (!seq) return NULL;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    PyObject *tuple = str_tuple(self, texts);
+    if (!tuple) return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(tuple);
     Py_ssize_t per_char = self->high - self->low + 1;
     uint32_t *chars = NULL;
     PyObject *result = NULL;
     Runs runs;
     if (runs_open(&runs, count, sizeof(int32_t))) goto done;
-    for (Py_ssize_t t = 0; t < count; t++) {
-        PyObject *text = PySequence_Fast_GET_ITEM(seq, t);
-        if (check_str(self, text, "text")) goto done;
+    int failed = 0;
+    self->readers++;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t t = 0; t < count && !failed; t++) {
+        PyObject *text = PyTuple_GET_ITEM(tuple, t);
         Py_ssize_t length = PyUnicode_GET_LENGTH(text), written = 0;
         int kind = PyUnicode_KIND(text);
         const void *data = PyUnicode_DATA(text);
         /* every word of the text fits: at most per_char * (length + 2 * words) ids */
         int32_t *ids = runs_reserve(&runs, per_char * (2 * length + 2));
-        PyMem_Free(chars);
-        chars = PyMem_Malloc((length + 2) * sizeof(uint32_t));
+        PyMem_RawFree(chars);
+        chars = PyMem_RawMalloc((length + 2) * sizeof(uint32_t));
         if (!ids || !chars) {
-            if (!PyErr_Occurred()) PyErr_NoMemory();
-            goto done;
+            failed = 1;
+            break;
         }
         Py_ssize_t i = 0;
         while (i < length) {
@@ -176,11 +198,13 @@ static PyObject *CharTable_ids_texts(CharTableObject *self, PyObject *texts) {
         }
         runs_add(&runs, written);
     }
-    result = runs_result(&runs);
+    Py_END_ALLOW_THREADS
+    self->readers--;
+    result = failed ? PyErr_NoMemory() : runs_result(&runs);
 done:
     runs_close(&runs);
-    PyMem_Free(chars);
-    Py_DECREF(seq);
+    PyMem_RawFree(chars);
+    Py_DECREF(tuple);
     return result;
 }
 

@@ -1,5 +1,7 @@
 /* Runs: ids found text after text in one growing buffer, with how many each text has:
- * the (lengths, ids) answer of CharTable.ids_texts and WordTable.ids_many. */
+ * the (lengths, ids) answer of CharTable.ids_texts and WordTable.ids_many. The buffer
+ * grows by the raw allocator, which needs no GIL: the texts are looked up with it
+ * released. */
 #ifndef MODERATION_RUNS_H
 #define MODERATION_RUNS_H
 
@@ -14,8 +16,8 @@ typedef struct {
 } Runs;
 
 static inline void runs_close(Runs *r) {
-    PyMem_Free(r->lengths);
-    PyMem_Free(r->items);
+    PyMem_RawFree(r->lengths);
+    PyMem_RawFree(r->items);
     r->lengths = NULL;
     r->items = NULL;
 }
@@ -26,8 +28,8 @@ static inline int runs_open(Runs *r, Py_ssize_t texts, Py_ssize_t size) {
     r->added = r->used = 0;
     r->room = 1024;
     r->size = size;
-    r->lengths = PyMem_Malloc((texts + 1) * sizeof(int64_t));
-    r->items = PyMem_Malloc(r->room * size);
+    r->lengths = PyMem_RawMalloc((texts + 1) * sizeof(int64_t));
+    r->items = PyMem_RawMalloc(r->room * size);
     if (!r->lengths || !r->items) {
         runs_close(r);
         PyErr_NoMemory();
@@ -36,17 +38,14 @@ static inline int runs_open(Runs *r, Py_ssize_t texts, Py_ssize_t size) {
     return 0;
 }
 
-/* Where the next text's ids go, with room for ``most`` of them; NULL (error set) when
- * out of memory. */
+/* Where the next text's ids go, with room for ``most`` of them; NULL when out of memory
+ * (no error is set: the GIL may be released). */
 static inline void *runs_reserve(Runs *r, Py_ssize_t most) {
     if (r->used + most > r->room) {
         Py_ssize_t room = r->room;
         while (r->used + most > room) room *= 2;
-        char *grown = PyMem_Realloc(r->items, room * r->size);
-        if (!grown) {
-            PyErr_NoMemory();
-            return NULL;
-        }
+        char *grown = PyMem_RawRealloc(r->items, room * r->size);
+        if (!grown) return NULL;
         r->items = grown;
         r->room = room;
     }

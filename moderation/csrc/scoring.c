@@ -275,13 +275,16 @@ static PyObject *score_texts(PyObject *module, PyObject *args) {
     memset(slot, 0xff, width * sizeof(int32_t));
     Arith arith = {table.buf, width, k, sublinear, binary, l1, l2};
     const int64_t *id = ids;
-    for (Py_ssize_t i = 0; i < texts; id += lengths[i], i++) {
+    int outside = 0;
+    /* Plain arithmetic on buffers held here: another thread runs Python meanwhile. */
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < texts && !outside; id += lengths[i], i++) {
         Py_ssize_t m = 0;
         for (Py_ssize_t t = 0; t < lengths[i]; t++) {
             int64_t term = id[t];
             if (term < 0 || term >= width) {
-                PyErr_SetString(PyExc_IndexError, "a term is outside the table");
-                goto done;
+                outside = 1;
+                break;
             }
             if (slot[term] < 0) {
                 slot[term] = (int32_t)m;
@@ -291,7 +294,7 @@ static PyObject *score_texts(PyObject *module, PyObject *args) {
                 count[slot[term]]++;
             }
         }
-        if (!m) continue;
+        if (outside || !m) continue;
         /* Counts stay where slot[] points while the terms are put in order. */
         radix_sort(distinct, spare, m, (uint64_t)(width - 1), NULL);
         for (Py_ssize_t j = 0; j <= k; j++) sum[j] = 0.0;
@@ -300,6 +303,11 @@ static PyObject *score_texts(PyObject *module, PyObject *args) {
         }
         for (Py_ssize_t d = 0; d < m; d++) slot[distinct[d]] = -1;
         finish(&arith, sum, out + i * k);
+    }
+    Py_END_ALLOW_THREADS
+    if (outside) {
+        PyErr_SetString(PyExc_IndexError, "a term is outside the table");
+        goto done;
     }
     result = PyBytes_FromStringAndSize((const char *)out, texts * k * (Py_ssize_t)sizeof(double));
 done:

@@ -25,6 +25,7 @@ typedef struct {
     Py_ssize_t base;       /* tokens + 1 */
     int unigrams, bigrams;
     CodeMap pairs;
+    int readers; /* calls looking up with the GIL released: __init__ must wait for none */
 } WordTableObject;
 
 static inline int is_word(Py_UCS4 c) { return Py_UNICODE_ISALNUM(c) || c == '_'; }
@@ -83,6 +84,10 @@ static int WordTable_init(WordTableObject *self, PyObject *args, PyObject *kwds)
     PyObject *tokens;
     Py_buffer unigram, codes, ids;
     int unigrams, bigrams, ok = -1;
+    if (self->readers) {
+        PyErr_SetString(PyExc_RuntimeError, "WordTable is in use by another thread");
+        return -1;
+    }
     if (!PyArg_ParseTuple(args, "O!y*y*y*pp", &PyList_Type, &tokens, &unigram, &codes, &ids,
                           &unigrams, &bigrams))
         return -1;
@@ -158,16 +163,14 @@ typedef struct {
     uint32_t number;
 } Token;
 
-/* The text's tokens with their numbers and whitespace words; NULL on error (set). */
+/* The text's tokens with their numbers and whitespace words (free with PyMem_RawFree);
+ * NULL when out of memory, with no error set: it runs without the GIL too. */
 static Token *tokenise(const WordTableObject *self, PyObject *text, Py_ssize_t *count) {
     Py_ssize_t length = PyUnicode_GET_LENGTH(text);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    Token *tokens = PyMem_Malloc((length / 2 + 1) * sizeof(Token));
-    if (!tokens) {
-        PyErr_NoMemory();
-        return NULL;
-    }
+    Token *tokens = PyMem_RawMalloc((length / 2 + 1) * sizeof(Token));
+    if (!tokens) return NULL;
     Py_ssize_t n = 0, unit = 0, i = 0;
     if (length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, 0))) unit = -1;
     while (i < length) {
@@ -244,43 +247,50 @@ static PyObject *WordTable_find(WordTableObject *self, PyObject *text) {
     if (check_text(self, text)) return NULL;
     Py_ssize_t n;
     Token *tokens = tokenise(self, text, &n);
-    if (!tokens) return NULL;
+    if (!tokens) return PyErr_NoMemory();
     int64_t *rows = PyMem_Malloc((2 * n + 1) * 5 * sizeof(int64_t));
     if (!rows) {
-        PyMem_Free(tokens);
+        PyMem_RawFree(tokens);
         return PyErr_NoMemory();
     }
     Py_ssize_t m = known(self, tokens, n, NULL, rows);
     PyObject *result = PyBytes_FromStringAndSize((const char *)rows, m * 5 * sizeof(int64_t));
     PyMem_Free(rows);
-    PyMem_Free(tokens);
+    PyMem_RawFree(tokens);
     return result;
 }
 
 /* ids_many(texts) -> (lengths, ids): int64 bytes, how many ids each text has and the
- * ids one text after another (unigrams, then bigrams, as find). */
+ * ids one text after another (unigrams, then bigrams, as find). The look-ups run with
+ * the GIL released (the texts held by a tuple, read only). */
 static PyObject *WordTable_ids_many(WordTableObject *self, PyObject *texts) {
-    PyObject *seq = PySequence_Fast(texts, "texts must be a sequence of str");
-    if (!seq) return NULL;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    PyObject *tuple = PySequence_Tuple(texts);
+    if (!tuple) return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(tuple);
     PyObject *result = NULL;
+    for (Py_ssize_t t = 0; t < count; t++) {
+        PyObject *text = PyTuple_GET_ITEM(tuple, t);
+        if (check_text(self, text) || PyUnicode_READY(text) < 0) goto done;
+    }
     Runs runs;
     if (runs_open(&runs, count, sizeof(int64_t))) goto done;
-    for (Py_ssize_t t = 0; t < count; t++) {
-        PyObject *text = PySequence_Fast_GET_ITEM(seq, t);
-        if (check_text(self, text)) goto done;
+    int failed = 0;
+    self->readers++;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t t = 0; t < count && !failed; t++) {
         Py_ssize_t n;
-        Token *tokens = tokenise(self, text, &n);
-        if (!tokens) goto done;
-        int64_t *ids = runs_reserve(&runs, 2 * n);
+        Token *tokens = tokenise(self, PyTuple_GET_ITEM(tuple, t), &n);
+        int64_t *ids = tokens ? runs_reserve(&runs, 2 * n) : NULL;
         if (ids) runs_add(&runs, known(self, tokens, n, ids, NULL));
-        PyMem_Free(tokens);
-        if (!ids) goto done;
+        else failed = 1;
+        PyMem_RawFree(tokens);
     }
-    result = runs_result(&runs);
-done:
+    Py_END_ALLOW_THREADS
+    self->readers--;
+    result = failed ? PyErr_NoMemory() : runs_result(&runs);
     runs_close(&runs);
-    Py_DECREF(seq);
+done:
+    Py_DECREF(tuple);
     return result;
 }
 
