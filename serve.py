@@ -1,6 +1,6 @@
 """Run the moderation service for development: ``python serve.py``.
 
-Production: ``gunicorn -w 2 -b 127.0.0.1:8000 'moderation.api:create_app()'``.
+Production: ``gunicorn -w 2 -b 127.0.0.1:8000 'moderation.wsgi:app'``.
 """
 
 import os

@@ -139,7 +139,7 @@ def main() -> None:
         # Both servers up at once (an idle one costs nothing) and their runs alternated,
         # so that the shared machine's drifting load hits both sides alike.
         bare = _serve("bare_app:create_app()", 8602, env, folder / "bare.log")
-        ours_process = _serve("moderation.api:create_app()", 8601, ours_env,
+        ours_process = _serve("moderation.wsgi:app", 8601, ours_env,
                               folder / "ours.log")
         try:
             for _ in range(args.rounds):
