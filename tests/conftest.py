@@ -160,6 +160,24 @@ def fresh_database(kind: str, tmp_path: Path):
         admin.dispose()
 
 
+def server_connection_id(cursor, kind: str) -> int:
+    """The server's id of the connection ``cursor`` runs on (PostgreSQL or MariaDB)."""
+    cursor.execute("SELECT pg_backend_pid()" if kind == "postgresql" else
+                   "SELECT CONNECTION_ID()")
+    return int(cursor.fetchone()[0])
+
+
+def drop_server_connection(url: str, server_id: int, kind: str) -> None:
+    """Have the server end connection ``server_id``, as a restart or an idle timeout does."""
+    killer = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with killer.connect() as conn:
+            conn.execute(text(f"SELECT pg_terminate_backend({server_id})"
+                              if kind == "postgresql" else f"KILL {server_id}"))
+    finally:
+        killer.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def database_url(request, tmp_path):
     """A fresh, empty database on each backend; dropped afterwards."""

@@ -6,12 +6,11 @@ import multiprocessing
 import sqlite3
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from moderation.policy_state import PolicyState
 from moderation.store import migrate, open_engine
 
-from .conftest import fresh_database
+from .conftest import drop_server_connection, fresh_database, server_connection_id
 
 
 def _connection_of(state):
@@ -72,27 +71,20 @@ def test_an_in_memory_database_is_the_pools_one_connection():
 
 @pytest.mark.parametrize("kind", ["postgresql", "mariadb"])
 def test_a_connection_dropped_while_idle_is_replaced_without_an_error(kind, tmp_path):
-    postgres = kind == "postgresql"
     with fresh_database(kind, tmp_path) as url:
         engine = open_engine(url)
         migrate(engine)
         state = PolicyState(engine)
-        killer = create_engine(url, isolation_level="AUTOCOMMIT")
         try:
             assert state.claim(["k1"], 60) == []
             idle = _connection_of(state)
-            cursor = idle.cursor()
-            cursor.execute("SELECT pg_backend_pid()" if postgres else "SELECT CONNECTION_ID()")
-            server_id = cursor.fetchone()[0]
+            server_id = server_connection_id(idle.cursor(), kind)
             idle.rollback()
-            with killer.connect() as conn:  # a server restart or an idle timeout
-                conn.execute(text(f"SELECT pg_terminate_backend({server_id})" if postgres
-                                  else f"KILL {server_id}"))
+            drop_server_connection(url, server_id, kind)  # a restart or an idle timeout
             assert state.claim(["k1"], 60) == ["k1"]  # no error, and the claim stood
             assert state.claim(["k2"], 60) == []
             assert _connection_of(state) is not idle
         finally:
-            killer.dispose()
             engine.dispose()
 
 

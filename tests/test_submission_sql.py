@@ -144,33 +144,25 @@ def test_a_failed_submission_releases_its_redis_claims(tmp_path):
 @pytest.mark.parametrize("kind", ["postgresql", "mariadb"])
 def test_a_connection_lost_mid_submission_is_an_outage_and_the_next_one_reconnects(
         kind, tmp_path):
-    from sqlalchemy import create_engine, text
     from sqlalchemy.exc import OperationalError
 
     from moderation.store import migrate
 
-    from .conftest import fresh_database
+    from .conftest import drop_server_connection, fresh_database, server_connection_id
 
-    postgres = kind == "postgresql"
     with fresh_database(kind, tmp_path) as url:
         engine = open_engine(url)
         migrate(engine)
         state = PolicyState(engine)
-        killer = create_engine(url, isolation_level="AUTOCOMMIT")
         try:
             with pytest.raises(OperationalError) as caught, state.transaction() as tx:
                 assert tx.claim(["k1"], 60) == []
-                cursor = tx._sql._cursor  # the submission's own connection
-                cursor.execute("SELECT pg_backend_pid()" if postgres else
-                               "SELECT CONNECTION_ID()")
-                server_id = cursor.fetchone()[0]
-                with killer.connect() as conn:  # the server drops it mid-submission
-                    conn.execute(text(f"SELECT pg_terminate_backend({server_id})" if postgres
-                                      else f"KILL {server_id}"))
+                # the submission's own connection, dropped by the server mid-submission
+                server_id = server_connection_id(tx._sql._cursor, kind)
+                drop_server_connection(url, server_id, kind)
                 tx.history("author")
             # An outage (the API answers 503), not a bug; the dead connection is discarded.
             assert caught.value.connection_invalidated
             assert state.claim(["k1"], 60) == []  # the lost claim was never committed
         finally:
-            killer.dispose()
             engine.dispose()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from moderation import char_ngrams, word_ngrams
+from moderation.cache import LRUCache
 from moderation.datasets import load_training_data
 from moderation.normalize import normalize_many
 
@@ -26,6 +27,7 @@ def _comments() -> list[dict[str, str]]:
 
 
 def test_moderate_many_from_four_threads_at_once_matches_one_thread(moderator):
+    moderator.score_cache = LRUCache(0)  # every call scores: no thread reads another's
     comments = _comments()
     expected = moderator.moderate_many(comments)
     start = threading.Barrier(4)

@@ -131,8 +131,9 @@ static double sublinear_tf[SMALL_COUNTS];
 
 /* Add one distinct term, seen ``count`` times, to the k + 1 running sums. */
 static inline void add_term(const Arith *a, int64_t term, int64_t count, double *sum) {
-    double tf = a->binary ? 1.0 : (double)count;
-    if (a->sublinear) tf = !a->binary && count >= 1 && count < SMALL_COUNTS ? sublinear_tf[count] : log(tf) + 1.0;
+    int64_t c = a->binary ? 1 : count;
+    double tf = (double)c;
+    if (a->sublinear) tf = c >= 1 && c < SMALL_COUNTS ? sublinear_tf[c] : log(tf) + 1.0;
     const double *row = a->weights + term * (a->k + 1);  /* one cache line, mostly */
     for (Py_ssize_t j = 0; j < a->k; j++) sum[j] += row[j] * tf;
     double entry = row[a->k] * tf;
