@@ -200,8 +200,23 @@ class _Block:
         get, blob = self._recent.get, self.word_bytes
         return [b"".join([get(w) or blob(w) for w in words]) for words in split]
 
+    def _tallied(self) -> Callable[..., bytes] | None:
+        """A C table's ``score_texts``, which finds, counts and sums a batch's n-grams in
+        one pass (the ids never written out), when this block's n-grams come from one."""
+        if self.word_ngrams is not None:
+            compiled = self.word_ngrams.compiled
+            return None if compiled is None or not self.word_ngrams.plain else compiled.score_texts
+        if self.char_ngrams is not None and self.char_ngrams.compiled is not None:
+            return self.char_ngrams.compiled.score_texts  # type: ignore[no-any-return]
+        return None
+
     def scores(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """This block's contribution to the raw scores, one row per text."""
+        tallied = self._tallied()
+        if tallied is not None:
+            return np.frombuffer(tallied(texts, self.table, self.sublinear, self.binary,
+                                         self.norm or "none"),
+                                 dtype=np.float64).reshape(len(texts), self.categories)
         runs = None if _scoring is None else self._runs(texts)
         if runs is not None:
             # Counted, sorted and summed in one C call, term for term as below.

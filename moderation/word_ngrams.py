@@ -51,6 +51,10 @@ class WordNgramIds:
 
     def __init__(self, vectoriser: CountVectorizer, compiled: bool = True) -> None:
         self.preprocess = vectoriser.build_preprocessor()
+        # scikit-learn's preprocessor returns the text as it is without these: the C
+        # table may then read the texts themselves.
+        self.plain = (vectoriser.preprocessor is None and not vectoriser.lowercase
+                      and vectoriser.strip_accents is None)
         self.tokenize = vectoriser.build_tokenizer()
         low, high = vectoriser.ngram_range
         self.unigrams, self.bigrams = low == 1, high == 2

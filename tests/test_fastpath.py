@@ -285,3 +285,42 @@ def test_c_sublinear_tf_is_log_plus_one_to_the_last_bit_for_every_count():
     whole = np.frombuffer(_scoring.score_texts(table, np.array([70]), np.zeros(70, np.int32),
                                                True, False, "none"))
     assert whole.tolist() == [math.log(70) + 1.0]
+
+
+def test_c_tables_tally_texts_as_the_scorer_sums_their_ids_to_the_last_bit(default_model):
+    # The tables' score_texts find, count and sum a batch's n-grams in one pass; the
+    # same texts' ids, written out and summed by _scoring.score_texts, are the reference.
+    from moderation.datasets import load_training_data
+    from moderation.fastpath import _scoring
+
+    scorer = compile_scorer(default_model.features_, default_model.coef_,
+                            default_model.intercept_)
+    rng = np.random.default_rng(1)
+    corpus = [r.text for r in load_training_data(ROOT / "training_data")]
+    texts = [normalize(t) for t in TEXTS + corpus[:300]]
+    # Long texts: counts past the sublinear table's end, and a word longer than any text
+    # before it (the scratch room grows).
+    texts += [" ".join(rng.choice(texts, size=40)) for _ in range(20)]
+    texts += ["idiot " * 400, "x" * 5000, ""]
+    for block in scorer.blocks:
+        tallied = block._tallied()
+        assert tallied is not None  # the C tables are built
+        args = (block.table, block.sublinear, block.binary, block.norm)
+        reference = _scoring.score_texts(block.table, *block._runs(texts), *args[1:])
+        assert tallied(texts, *args) == reference
+        assert tallied([], *args) == b""
+
+
+def test_c_tables_refuse_what_they_cannot_score(default_model):
+    scorer = compile_scorer(default_model.features_, default_model.coef_,
+                            default_model.intercept_)
+    for block in scorer.blocks:
+        tallied = block._tallied()
+        with pytest.raises(IndexError, match="outside the table"):
+            tallied(["you are an idiot"], block.table[:5], True, False, "l2")
+        with pytest.raises(ValueError, match="norm"):
+            tallied(["text"], block.table, True, False, "max")
+        with pytest.raises(TypeError, match="str"):
+            tallied(["text", 3], block.table, True, False, "l2")
+        with pytest.raises(TypeError, match="k \\+ 1 columns"):
+            tallied(["text"], block.table[:, 0].copy(), True, False, "l2")

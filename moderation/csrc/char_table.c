@@ -6,8 +6,11 @@
  * gives a whitespace-free word's n-gram ids in scikit-learn's analyser order: n from
  * low to high, windows left to right, and a padded word no longer than n emitted once
  * as the only n-gram from n up; ids_texts(texts) does so for every whitespace word of
- * each text. The Python paths stay as the fallback and as the tests' reference.
+ * each text; score_texts(texts, table, ...) tallies those ids as they are found and gives
+ * each text's raw scores (arith.h), which is what a batch needs, without writing the
+ * ids out at all. The Python paths stay as the fallback and as the tests' reference.
  */
+#include "arith.h"
 #include "codemap.h"
 #include "runs.h"
 #include "tables.h"
@@ -74,6 +77,33 @@ static inline uint64_t spell(const uint32_t *chars, int n, int bits) {
     return code;
 }
 
+/* Codes waiting for their look-up: each slot is fetched as its code is spelled, and
+ * looked up a few dozen codes later, when it has arrived. */
+#define AHEAD 32
+
+typedef struct {
+    uint64_t code[AHEAD];
+    int waiting;
+} Pending;
+
+/* Look the waiting codes up, in order, the ids found to out[count..); the new count. */
+static inline Py_ssize_t drain(const CodeMap *map, Pending *p, int32_t *out, Py_ssize_t count) {
+    for (int w = 0; w < p->waiting; w++) {
+        int32_t id = codemap_get(map, p->code[w]);
+        if (id >= 0) out[count++] = id;
+    }
+    p->waiting = 0;
+    return count;
+}
+
+static inline Py_ssize_t wait_for(const CodeMap *map, Pending *p, uint64_t code, int32_t *out,
+                                  Py_ssize_t count) {
+    if (p->waiting == AHEAD) count = drain(map, p, out, count);
+    codemap_prefetch(map, code);
+    p->code[p->waiting++] = code;
+    return count;
+}
+
 /* The ids of the char_wb n-grams of text[start:end), a whitespace-free word, written to
  * ``out`` (room for (high - low + 1) * (end - start + 2) ids); ``chars`` is scratch room
  * for end - start + 2 indices. Returns how many were written. */
@@ -87,11 +117,12 @@ static Py_ssize_t word_ngrams(const CharTableObject *self, int kind, const void 
         chars[i - start + 1] = c < (Py_UCS4)self->index_len ? self->index[c] : 0;
     }
     Py_ssize_t count = 0;
+    Pending pending;
+    pending.waiting = 0;
     for (int n = self->low; n <= self->high; n++) {
         if (size <= n) { /* the analyser's short-word rule */
             uint64_t code = spell(chars, (int)size, self->bits);
-            int32_t id = code ? codemap_get(&self->map, code) : -1;
-            if (id >= 0) out[count++] = id;
+            if (code) count = wait_for(&self->map, &pending, code, out, count);
             break;
         }
         /* Window after window, the code rolls on by one character: shifted, the
@@ -104,11 +135,10 @@ static Py_ssize_t word_ngrams(const CharTableObject *self, int kind, const void 
             code = ((code << self->bits) | chars[i]) & mask;
             clean = chars[i] ? clean + 1 : 0;
             if (i + 1 < n || clean < n) continue;
-            int32_t id = codemap_get(&self->map, code);
-            if (id >= 0) out[count++] = id;
+            count = wait_for(&self->map, &pending, code, out, count);
         }
     }
-    return count;
+    return drain(&self->map, &pending, out, count);
 }
 
 static int check_str(CharTableObject *self, PyObject *text, const char *what) {
@@ -208,6 +238,86 @@ done:
     return result;
 }
 
+/* score_texts(texts, table, sublinear, binary, norm) -> bytes: float64 (texts, k), the raw
+ * scores of each text's n-grams, as _scoring.score_texts gives for ids_texts(texts).
+ * Found, tallied and summed with the GIL released. */
+static PyObject *CharTable_score_texts(CharTableObject *self, PyObject *args) {
+    PyObject *texts, *table_obj;
+    int sublinear, binary;
+    const char *norm;
+    if (!PyArg_ParseTuple(args, "OOpps", &texts, &table_obj, &sublinear, &binary, &norm))
+        return NULL;
+    Py_buffer table;
+    Arith arith;
+    if (open_arith(table_obj, sublinear, binary, norm, &table, &arith) < 0) return NULL;
+    PyObject *tuple = str_tuple(self, texts), *result = NULL;
+    if (!tuple) {
+        PyBuffer_Release(&table);
+        return NULL;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(tuple), k = arith.k;
+    Py_ssize_t per_char = self->high - self->low + 1, room = 0;
+    uint32_t *chars = NULL;
+    int32_t *ids = NULL;
+    double *out = PyMem_Malloc((count * k + 1) * sizeof(double));
+    double *sum = PyMem_Malloc((k + 1) * sizeof(double));
+    Tally tally = {0};
+    if (!out || !sum || tally_open(&tally, arith.width) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int failed = 0, outside = 0;
+    self->readers++;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t t = 0; t < count && !failed && !outside; t++) {
+        PyObject *text = PyTuple_GET_ITEM(tuple, t);
+        Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        if (length + 2 > room) { /* room for its longest word, whatever it is */
+            room = 2 * (length + 2);
+            PyMem_RawFree(chars);
+            PyMem_RawFree(ids);
+            chars = PyMem_RawMalloc(room * sizeof(uint32_t));
+            ids = PyMem_RawMalloc(per_char * room * sizeof(int32_t));
+            if (!chars || !ids) {
+                failed = 1;
+                break;
+            }
+        }
+        Py_ssize_t i = 0;
+        while (i < length && !outside) {
+            while (i < length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) i++;
+            Py_ssize_t j = i;
+            while (j < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j))) j++;
+            Py_ssize_t found = j > i ? word_ngrams(self, kind, data, i, j, chars, ids) : 0;
+            for (Py_ssize_t g = 0; g < found; g++) {
+                if (ids[g] >= arith.width) {
+                    outside = 1;
+                    break;
+                }
+                tally_add(&tally, &arith, ids[g]);
+            }
+            i = j;
+        }
+        tally_score(&tally, &arith, sum, out + t * k);
+    }
+    Py_END_ALLOW_THREADS
+    self->readers--;
+    if (failed) PyErr_NoMemory();
+    else if (outside) PyErr_SetString(PyExc_IndexError, "a term is outside the table");
+    else result = PyBytes_FromStringAndSize((const char *)out, count * k * (Py_ssize_t)sizeof(double));
+done:
+    PyBuffer_Release(&table);
+    tally_close(&tally);
+    PyMem_RawFree(chars);
+    PyMem_RawFree(ids);
+    PyMem_Free(out);
+    PyMem_Free(sum);
+    Py_DECREF(tuple);
+    return result;
+}
+
 static PyObject *CharTable_ids(CharTableObject *self, PyObject *word) {
     return char_ids(self, word);
 }
@@ -241,6 +351,9 @@ static PyMethodDef CharTable_methods[] = {
      "ids_many(words) -> list of bytes: ids(word) for each word."},
     {"ids_texts", (PyCFunction)CharTable_ids_texts, METH_O,
      "ids_texts(texts) -> (lengths, ids): int64 and int32 bytes, every word's ids per text."},
+    {"score_texts", (PyCFunction)CharTable_score_texts, METH_VARARGS,
+     "score_texts(texts, table, sublinear, binary, norm) -> bytes: float64 (texts, k) raw "
+     "scores of each text's n-grams."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -33,6 +33,12 @@ static inline int32_t codemap_get(const CodeMap *m, uint64_t key) {
     }
 }
 
+/* Ask for ``key``'s slot ahead of codemap_get: a table of megabytes misses the cache on
+ * most look-ups, and several misses in flight cost little more than one. */
+static inline void codemap_prefetch(const CodeMap *m, uint64_t key) {
+    __builtin_prefetch(&m->slots[mix(key) >> m->shift]);
+}
+
 static inline void codemap_free(CodeMap *m) {
     PyMem_Free(m->slots);
     m->slots = NULL;

@@ -7,20 +7,16 @@
  * score(table, term, count, starts, sublinear, norm) is one vectoriser's share of the
  * raw scores, as fastpath._Block.score_distinct defines it: for each segment of
  * distinct terms (one text's), the tf-idf weighted sum of each category's row of
- * ``table`` (V rows of k + 1 float64: idf * coef per category, then idf; a term's
- * k + 1 numbers side by side, so that gathering them touches one cache line rather
- * than k + 1 far apart), divided by the text's norm. Sums run in term order.
+ * ``table``, divided by the text's norm (arith.h has the arithmetic and the table's
+ * layout). Sums run in term order.
  *
  * score_texts(table, lengths, ids, sublinear, binary, norm) is the same for whole texts
  * given as runs of n-gram ids (repeats included, ``lengths[i]`` of them for text i):
- * each text's ids are counted and sorted here, and summed exactly as score() sums
- * them, so a text scores the same to the last bit either way.
+ * each text's ids are tallied here and summed in ascending order exactly as score()
+ * sums them, so a text scores the same to the last bit either way. The n-gram tables
+ * of moderation._ngrams tally texts the same way as they find the n-grams.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <math.h>
-#include <stdint.h>
-#include <string.h>
+#include "arith.h"
 
 /* Values as int64 from a buffer of int32 or int64 ("i", "l" or "q"); NULL on error. */
 static int64_t *read_integers(PyObject *obj, Py_ssize_t *count) {
@@ -56,12 +52,11 @@ static PyObject *as_bytes(const void *data, Py_ssize_t items) {
     return PyBytes_FromStringAndSize(data, items * (Py_ssize_t)sizeof(int64_t));
 }
 
-/* Sort items[0..n) stably, ascending by key (keys[item], or the item itself when keys is
- * NULL; every key at most ``largest``): least-significant byte first, a byte a pass.
- * ``spare`` has room for n items. */
+/* Sort items[0..n) stably, ascending by key (keys[item], every key at most ``largest``):
+ * least-significant byte first, a byte a pass. ``spare`` has room for n items. */
 static void radix_sort(int64_t *items, int64_t *spare, Py_ssize_t n, uint64_t largest,
                        const int64_t *keys) {
-#define KEY(item) ((uint64_t)(keys ? keys[item] : (item)))
+#define KEY(item) ((uint64_t)keys[item])
     for (int shift = 0; shift < 64 && (largest >> shift); shift += 8) {
         Py_ssize_t bucket[257] = {0};
         for (Py_ssize_t i = 0; i < n; i++) bucket[(KEY(items[i]) >> shift & 255) + 1]++;
@@ -117,60 +112,6 @@ done:
     return result;
 }
 
-/* One vectoriser's arithmetic: its table (k + 1 rows of width float64) and tf-idf options. */
-typedef struct {
-    const double *weights;
-    Py_ssize_t width, k;
-    int sublinear, binary, l1, l2;
-} Arith;
-
-/* log(c) + 1 for the small counts nearly every term has, computed as add_term would:
- * the same double, without a call of log() per term. */
-#define SMALL_COUNTS 64
-static double sublinear_tf[SMALL_COUNTS];
-
-/* Add one distinct term, seen ``count`` times, to the k + 1 running sums. */
-static inline void add_term(const Arith *a, int64_t term, int64_t count, double *sum) {
-    int64_t c = a->binary ? 1 : count;
-    double tf = (double)c;
-    if (a->sublinear) tf = c >= 1 && c < SMALL_COUNTS ? sublinear_tf[c] : log(tf) + 1.0;
-    const double *row = a->weights + term * (a->k + 1);  /* one cache line, mostly */
-    for (Py_ssize_t j = 0; j < a->k; j++) sum[j] += row[j] * tf;
-    double entry = row[a->k] * tf;
-    sum[a->k] += a->l2 ? entry * entry : a->l1 ? fabs(entry) : 0.0;
-}
-
-/* The k category sums divided by the text's norm. */
-static inline void finish(const Arith *a, const double *sum, double *out) {
-    double scale = a->l2 ? sqrt(sum[a->k]) : a->l1 ? sum[a->k] : 1.0;
-    for (Py_ssize_t j = 0; j < a->k; j++) out[j] = sum[j] / scale;
-}
-
-/* The norm argument as flags; -1 with an exception set when it is none of the three. */
-static int parse_norm(const char *norm, int *l1, int *l2) {
-    *l2 = !strcmp(norm, "l2");
-    *l1 = !strcmp(norm, "l1");
-    if (!*l2 && !*l1 && strcmp(norm, "none")) {
-        PyErr_SetString(PyExc_ValueError, "norm must be 'l1', 'l2' or 'none'");
-        return -1;
-    }
-    return 0;
-}
-
-/* The table argument: a C-contiguous 2-d float64 array, a row per term of at least two
- * columns (k category weights, then the idf). */
-static int get_table(PyObject *obj, Py_buffer *table) {
-    if (PyObject_GetBuffer(obj, table, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
-        return -1;
-    if (table->ndim != 2 || table->itemsize != 8 || strcmp(table->format, "d") ||
-        table->shape[1] < 2) {
-        PyBuffer_Release(table);
-        PyErr_SetString(PyExc_TypeError, "table must be a 2-d float64 array of k + 1 columns");
-        return -1;
-    }
-    return 0;
-}
-
 static PyObject *score(PyObject *module, PyObject *args) {
     PyObject *table_obj, *term_obj, *count_obj, *starts_obj;
     int sublinear, binary;
@@ -178,14 +119,14 @@ static PyObject *score(PyObject *module, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OOOOpps", &table_obj, &term_obj, &count_obj, &starts_obj,
                           &sublinear, &binary, &norm))
         return NULL;
-    int l1, l2;
     Py_buffer table;
-    if (parse_norm(norm, &l1, &l2) < 0 || get_table(table_obj, &table) < 0) return NULL;
+    Arith arith;
+    if (open_arith(table_obj, sublinear, binary, norm, &table, &arith) < 0) return NULL;
     PyObject *result = NULL;
     Py_ssize_t terms = 0, counted = 0, segments = 0;
     int64_t *term = NULL, *count = NULL, *starts = NULL;
     double *out = NULL, *sum = NULL;
-    Py_ssize_t rows = table.shape[1], width = table.shape[0], k = rows - 1;
+    Py_ssize_t width = arith.width, k = arith.k, rows = k + 1;
     if (!(term = read_integers(term_obj, &terms)) || !(count = read_integers(count_obj, &counted))
         || !(starts = read_integers(starts_obj, &segments)))
         goto done;
@@ -199,7 +140,6 @@ static PyObject *score(PyObject *module, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    Arith arith = {table.buf, width, k, sublinear, binary, l1, l2};
     for (Py_ssize_t s = 0; s < segments; s++) {
         Py_ssize_t from = starts[s], to = s + 1 < segments ? starts[s + 1] : terms;
         if (from < 0 || to > terms || from > to) {
@@ -234,15 +174,15 @@ static PyObject *score_texts(PyObject *module, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OOOpps", &table_obj, &lengths_obj, &ids_obj, &sublinear,
                           &binary, &norm))
         return NULL;
-    int l1, l2;
     Py_buffer table;
-    if (parse_norm(norm, &l1, &l2) < 0 || get_table(table_obj, &table) < 0) return NULL;
+    Arith arith;
+    if (open_arith(table_obj, sublinear, binary, norm, &table, &arith) < 0) return NULL;
     PyObject *result = NULL;
-    Py_ssize_t texts = 0, total = 0, longest = 0;
-    int64_t *lengths = NULL, *ids = NULL, *distinct = NULL, *spare = NULL, *count = NULL;
-    int32_t *slot = NULL;
+    Py_ssize_t texts = 0, total = 0;
+    int64_t *lengths = NULL, *ids = NULL;
     double *out = NULL, *sum = NULL;
-    Py_ssize_t width = table.shape[0], k = table.shape[1] - 1;
+    Tally tally = {0};
+    Py_ssize_t width = arith.width, k = arith.k;
     if (!(lengths = read_integers(lengths_obj, &texts)) || !(ids = read_integers(ids_obj, &total)))
         goto done;
     Py_ssize_t expected = 0;
@@ -252,73 +192,37 @@ static PyObject *score_texts(PyObject *module, PyObject *args) {
             goto done;
         }
         expected += lengths[i];
-        if (lengths[i] > longest) longest = lengths[i];
     }
     if (expected != total) {
         PyErr_SetString(PyExc_ValueError, "the lengths do not add up to the number of ids");
         goto done;
     }
-    /* slot[id]: where a text's id is counted, -1 when the text has not had it yet. */
-    slot = PyMem_Malloc((width + 1) * sizeof(int32_t));
-    distinct = PyMem_Malloc((longest + 1) * sizeof(int64_t));
-    spare = PyMem_Malloc((longest + 1) * sizeof(int64_t));
-    count = PyMem_Malloc((longest + 1) * sizeof(int64_t));
-    out = PyMem_Calloc(texts * k + 1, sizeof(double));  /* a text without terms scores 0 */
+    for (Py_ssize_t t = 0; t < total; t++) {
+        if (ids[t] < 0 || ids[t] >= width) {
+            PyErr_SetString(PyExc_IndexError, "a term is outside the table");
+            goto done;
+        }
+    }
+    out = PyMem_Malloc((texts * k + 1) * sizeof(double));
     sum = PyMem_Malloc((k + 1) * sizeof(double));
-    if (!slot || !distinct || !spare || !count || !out || !sum) {
+    if (!out || !sum || tally_open(&tally, width) < 0) {
         PyErr_NoMemory();
         goto done;
     }
-    if (longest > INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "a text has too many ids");
-        goto done;
-    }
-    memset(slot, 0xff, width * sizeof(int32_t));
-    Arith arith = {table.buf, width, k, sublinear, binary, l1, l2};
-    const int64_t *id = ids;
-    int outside = 0;
     /* Plain arithmetic on buffers held here: another thread runs Python meanwhile. */
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < texts && !outside; id += lengths[i], i++) {
-        Py_ssize_t m = 0;
-        for (Py_ssize_t t = 0; t < lengths[i]; t++) {
-            int64_t term = id[t];
-            if (term < 0 || term >= width) {
-                outside = 1;
-                break;
-            }
-            if (slot[term] < 0) {
-                slot[term] = (int32_t)m;
-                distinct[m] = term;
-                count[m++] = 1;
-            } else {
-                count[slot[term]]++;
-            }
-        }
-        if (outside || !m) continue;
-        /* Counts stay where slot[] points while the terms are put in order. */
-        radix_sort(distinct, spare, m, (uint64_t)(width - 1), NULL);
-        for (Py_ssize_t j = 0; j <= k; j++) sum[j] = 0.0;
-        for (Py_ssize_t d = 0; d < m; d++) {
-            add_term(&arith, distinct[d], count[slot[distinct[d]]], sum);
-        }
-        for (Py_ssize_t d = 0; d < m; d++) slot[distinct[d]] = -1;
-        finish(&arith, sum, out + i * k);
+    const int64_t *id = ids;
+    for (Py_ssize_t i = 0; i < texts; id += lengths[i], i++) {
+        for (Py_ssize_t t = 0; t < lengths[i]; t++) tally_add(&tally, &arith, id[t]);
+        tally_score(&tally, &arith, sum, out + i * k);
     }
     Py_END_ALLOW_THREADS
-    if (outside) {
-        PyErr_SetString(PyExc_IndexError, "a term is outside the table");
-        goto done;
-    }
     result = PyBytes_FromStringAndSize((const char *)out, texts * k * (Py_ssize_t)sizeof(double));
 done:
     PyBuffer_Release(&table);
+    tally_close(&tally);
     PyMem_Free(lengths);
     PyMem_Free(ids);
-    PyMem_Free(slot);
-    PyMem_Free(distinct);
-    PyMem_Free(spare);
-    PyMem_Free(count);
     PyMem_Free(out);
     PyMem_Free(sum);
     return result;
@@ -343,6 +247,5 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__scoring(void) {
-    for (int c = 1; c < SMALL_COUNTS; c++) sublinear_tf[c] = log((double)c) + 1.0;
     return PyModule_Create(&module);
 }

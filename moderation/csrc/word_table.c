@@ -6,9 +6,12 @@
  * gives the ids of its known unigrams (in order), then of its known bigrams (in order:
  * first token's number * base + second's, looked up as an integer code), each with
  * the whitespace words (str.split's) its first and last token lie in and the text
- * offsets it spans. The Python path in word_ngrams.py stays as the fallback and as the
- * tests' reference.
+ * offsets it spans; score_texts(texts, table, ...) tallies the ids of each text's
+ * n-grams as they are found and gives its raw scores (arith.h), which is all a batch
+ * needs. The Python path in word_ngrams.py stays as the fallback and as the tests'
+ * reference.
  */
+#include "arith.h"
 #include "codemap.h"
 #include "runs.h"
 #include "tables.h"
@@ -294,11 +297,84 @@ done:
     return result;
 }
 
+/* score_texts(texts, table, sublinear, binary, norm) -> bytes: float64 (texts, k), the raw
+ * scores of each text's unigrams and bigrams, as _scoring.score_texts gives for
+ * ids_many(texts). Found, tallied and summed with the GIL released. */
+static PyObject *WordTable_score_texts(WordTableObject *self, PyObject *args) {
+    PyObject *texts, *table_obj;
+    int sublinear, binary;
+    const char *norm;
+    if (!PyArg_ParseTuple(args, "OOpps", &texts, &table_obj, &sublinear, &binary, &norm))
+        return NULL;
+    Py_buffer table;
+    Arith arith;
+    if (open_arith(table_obj, sublinear, binary, norm, &table, &arith) < 0) return NULL;
+    PyObject *tuple = PySequence_Tuple(texts), *result = NULL;
+    double *out = NULL, *sum = NULL;
+    int64_t *ids = NULL;
+    Tally tally = {0};
+    if (!tuple) goto done;
+    Py_ssize_t count = PyTuple_GET_SIZE(tuple), k = arith.k, room = 0;
+    for (Py_ssize_t t = 0; t < count; t++) {
+        PyObject *text = PyTuple_GET_ITEM(tuple, t);
+        if (check_text(self, text) || PyUnicode_READY(text) < 0) goto done;
+    }
+    out = PyMem_Malloc((count * k + 1) * sizeof(double));
+    sum = PyMem_Malloc((k + 1) * sizeof(double));
+    if (!out || !sum || tally_open(&tally, arith.width) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int failed = 0, outside = 0;
+    self->readers++;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t t = 0; t < count && !failed && !outside; t++) {
+        Py_ssize_t n;
+        Token *tokens = tokenise(self, PyTuple_GET_ITEM(tuple, t), &n);
+        if (tokens && 2 * n + 1 > room) {
+            room = 2 * (2 * n + 1);
+            PyMem_RawFree(ids);
+            ids = PyMem_RawMalloc(room * sizeof(int64_t));
+        }
+        if (!tokens || !ids) {
+            PyMem_RawFree(tokens);
+            failed = 1;
+            break;
+        }
+        Py_ssize_t found = known(self, tokens, n, ids, NULL);
+        PyMem_RawFree(tokens);
+        for (Py_ssize_t g = 0; g < found; g++) {
+            if (ids[g] >= arith.width) {
+                outside = 1;
+                break;
+            }
+            tally_add(&tally, &arith, ids[g]);
+        }
+        tally_score(&tally, &arith, sum, out + t * k);
+    }
+    Py_END_ALLOW_THREADS
+    self->readers--;
+    if (failed) PyErr_NoMemory();
+    else if (outside) PyErr_SetString(PyExc_IndexError, "a term is outside the table");
+    else result = PyBytes_FromStringAndSize((const char *)out, count * k * (Py_ssize_t)sizeof(double));
+done:
+    PyBuffer_Release(&table);
+    tally_close(&tally);
+    PyMem_RawFree(ids);
+    PyMem_Free(out);
+    PyMem_Free(sum);
+    Py_XDECREF(tuple);
+    return result;
+}
+
 static PyMethodDef WordTable_methods[] = {
     {"find", (PyCFunction)WordTable_find, METH_O,
      "find(text) -> bytes: int64 rows (id, first word, last word, start, end)."},
     {"ids_many", (PyCFunction)WordTable_ids_many, METH_O,
      "ids_many(texts) -> (lengths, ids): int64 bytes, ids per text and all ids."},
+    {"score_texts", (PyCFunction)WordTable_score_texts, METH_VARARGS,
+     "score_texts(texts, table, sublinear, binary, norm) -> bytes: float64 (texts, k) raw "
+     "scores of each text's unigrams and bigrams."},
     {NULL, NULL, 0, NULL},
 };
 
