@@ -74,6 +74,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Model scores and explanations remembered per process for exact repeats of a "
             "comment's content (spam repeats itself) of up to 2,000 characters; least "
             "recently used go first, 0 disables.", as_int(0)),
+    Setting("batch_overlap", True,
+            "Batches (re-scoring, moderate_many) score each chunk of comments on a helper "
+            "thread while the calling thread checks the chunk before: two cores busy in one "
+            "process. false keeps a batch on the calling thread.", as_bool),
     Setting("redis_url", "",
             "Redis URL (redis://host:6379/0) for flood and duplicate state shared by every "
             "worker; empty keeps that state in the database.", as_str),

@@ -16,6 +16,7 @@ from .decision import decide
 from .errors import ConfigError, UnknownSite
 from .explain import Evidence, explain
 from .normalize import normalize_many
+from .overlap import overlapped
 from .policy import SUBMISSION_CHECKS, Check, Policy, Submission, site_error, site_policies
 from .policy_state import PolicyState
 from .store import utcnow
@@ -49,6 +50,12 @@ def _thresholds(loaded: LoadedModel, settings: Mapping[str, Any], categories: Se
 # Longer contents are not remembered: they bound the cache's memory, and a
 # comment that long is rarely repeated word for word.
 _CACHED_LENGTH = 2000
+# Comments a batch scores at a time when a helper thread scores the next chunk: small
+# enough that neither thread waits long for the other at the start and the end.
+_OVERLAP_CHUNK = 256
+# A chunk's contents, their cached results (None where not cached), the distinct
+# contents not cached, and those normalised.
+_LookedUp = tuple[Sequence[str], list[Any], list[str], list[str]]
 
 
 @contextmanager
@@ -97,6 +104,7 @@ class Moderator:
         # the content and the model only, not on any site's thresholds.
         self.explanation_cache: LRUCache[str, dict[str, list[Evidence]]] = LRUCache(
             settings["score_cache_size"])
+        self.overlap = bool(settings["batch_overlap"])
         loaded.model.scorer()  # compile the fast path at start-up, not on a first request
         self._scores_from_analysis = scores_from_analysis(loaded.model)
         if self._scores_from_analysis:
@@ -177,18 +185,21 @@ class Moderator:
         """
         sites = [self.site(c.get("site")) for c in comments]  # unknown site: fail before work
         with _collector_paused():
-            scored, _ = self._score([str(c.get("content") or "") for c in comments])
+            contents = [str(c.get("content") or "") for c in comments]
             now = now or utcnow()
-            results = []
-            for i, (comment, site, (text, scores)) in enumerate(zip(comments, sites, scored,
-                                                                    strict=True)):
-                previous = None if recorded is None else recorded[i]
-                if not submitted:
-                    results.append(self._result(comment, site, text, scores, previous, None))
-                    continue
-                with self._submission(now) as submission:
-                    results.append(self._result(comment, site, text, scores, previous,
-                                                submission))
+            results: list[dict[str, Any]] = []
+            for scored in self._scored(contents):
+                start = len(results)
+                for i, (text, scores) in enumerate(scored, start):
+                    comment, site = comments[i], sites[i]
+                    previous = None if recorded is None else recorded[i]
+                    if not submitted:
+                        results.append(self._result(comment, site, text, scores, previous,
+                                                    None))
+                        continue
+                    with self._submission(now) as submission:
+                        results.append(self._result(comment, site, text, scores, previous,
+                                                    submission))
         return results
 
     @contextmanager
@@ -227,25 +238,61 @@ class Moderator:
         With ``analyse_one``, a single content to score is scored from its analysis
         (returned too, by content), which its explanation reuses.
         """
-        known = [self.score_cache.get(c) for c in contents]
-        missing = list(dict.fromkeys(c for c, k in zip(contents, known, strict=True) if k is None))
+        looked_up = self._look_up(contents)
+        _, known, missing, normalised = looked_up
         if not missing:
             return known, {}  # type: ignore[return-value]
         model = self.loaded.model
-        normalised = normalize_many(missing)
         analyses = {}
         if analyse_one and len(missing) == 1 and self._scores_from_analysis:
             analyses[missing[0]] = analysis = analyse(model, normalised[0])
-            probabilities = model.probability(raw_scores(model, analysis)[None, :])
+            rows = self._rounded(model.probability(raw_scores(model, analysis)[None, :]))
         else:
-            probabilities = model.predict_proba_normalized(normalised)
-        fresh = {}
-        categories, cache = self.categories, self.score_cache.size > 0
+            rows = self._probabilities(looked_up)
+        return self._merge(looked_up, rows), analyses
+
+    def _scored(self, contents: Sequence[str]) -> Iterator[list[tuple[str, dict[str, float]]]]:
+        """:meth:`_score` of each chunk of ``contents``, in order. With ``batch_overlap`` and
+        two chunks or more, a helper thread scores the next chunk while the caller checks
+        this one (:mod:`.overlap`)."""
+        chunks = [contents[i:i + _OVERLAP_CHUNK] for i in range(0, len(contents), _OVERLAP_CHUNK)]
+        if not self.overlap or len(chunks) < 2:
+            for chunk in chunks:
+                yield self._score(chunk)[0]
+            return
+        for looked_up, rows in overlapped(chunks, self._look_up, self._probabilities):
+            yield self._merge(looked_up, rows)
+
+    def _look_up(self, contents: Sequence[str]) -> _LookedUp:
+        """The cached scores of ``contents`` (``None`` where not cached), the distinct
+        contents that are not, and those normalised."""
+        known = [self.score_cache.get(c) for c in contents]
+        missing = list(dict.fromkeys(c for c, k in zip(contents, known, strict=True) if k is None))
+        return contents, known, missing, normalize_many(missing) if missing else []
+
+    def _probabilities(self, looked_up: _LookedUp) -> list[dict[str, float]]:
+        """The rounded scores of the looked-up contents that were not cached."""
+        normalised = looked_up[3]
+        if not normalised:
+            return []
+        return self._rounded(self.loaded.model.predict_proba_normalized(normalised))
+
+    def _rounded(self, probabilities: Any) -> list[dict[str, float]]:
         # tolist() gives Python floats in one call; round() as before on each.
-        rows = probabilities.tolist()
-        for content, text, row in zip(missing, normalised, rows, strict=True):
-            fresh[content] = (text, {c: round(p, 4) for c, p in zip(categories, row, strict=True)})
+        categories = self.categories
+        return [{c: round(p, 4) for c, p in zip(categories, row, strict=True)}
+                for row in probabilities.tolist()]
+
+    def _merge(self, looked_up: _LookedUp, rows: list[dict[str, float]]
+               ) -> list[tuple[str, dict[str, float]]]:
+        """Each content's normalised text and scores, cached or fresh (and now cached)."""
+        contents, known, missing, normalised = looked_up
+        if not missing:
+            return known  # type: ignore[return-value]
+        fresh = {}
+        cache = self.score_cache.size > 0
+        for content, text, scores in zip(missing, normalised, rows, strict=True):
+            fresh[content] = (text, scores)
             if cache and len(content) <= _CACHED_LENGTH:
                 self.score_cache.put(content, fresh[content])
-        return [k if k is not None else fresh[c]
-                for c, k in zip(contents, known, strict=True)], analyses
+        return [k if k is not None else fresh[c] for c, k in zip(contents, known, strict=True)]
