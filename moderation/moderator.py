@@ -50,12 +50,12 @@ def _thresholds(loaded: LoadedModel, settings: Mapping[str, Any], categories: Se
 # Longer contents are not remembered: they bound the cache's memory, and a
 # comment that long is rarely repeated word for word.
 _CACHED_LENGTH = 2000
-# Comments a batch scores at a time when a helper thread scores the next chunk: small
-# enough that neither thread waits long for the other at the start and the end.
+# Comments a batch scores at a time: small enough that at the start and the end of an
+# overlapping batch neither thread waits long for the other.
 _OVERLAP_CHUNK = 256
-# A chunk's contents, their cached results (None where not cached), the distinct
-# contents not cached, and those normalised.
-_LookedUp = tuple[Sequence[str], list[Any], list[str], list[str]]
+# A chunk's contents, their cached results (None where not cached) and the distinct
+# contents that are not cached.
+_LookedUp = tuple[Sequence[str], list[Any], list[str]]
 
 
 @contextmanager
@@ -239,60 +239,53 @@ class Moderator:
         (returned too, by content), which its explanation reuses.
         """
         looked_up = self._look_up(contents)
-        _, known, missing, normalised = looked_up
+        missing = looked_up[2]
         if not missing:
-            return known, {}  # type: ignore[return-value]
-        model = self.loaded.model
-        analyses = {}
+            return looked_up[1], {}
         if analyse_one and len(missing) == 1 and self._scores_from_analysis:
-            analyses[missing[0]] = analysis = analyse(model, normalised[0])
-            rows = self._rounded(model.probability(raw_scores(model, analysis)[None, :]))
-        else:
-            rows = self._probabilities(looked_up)
-        return self._merge(looked_up, rows), analyses
+            model, normalised = self.loaded.model, normalize_many(missing)
+            analysis = analyse(model, normalised[0])
+            probabilities = model.probability(raw_scores(model, analysis)[None, :])
+            return self._merge(looked_up, normalised, probabilities), {missing[0]: analysis}
+        return self._merge(looked_up, *self._normalised_probabilities(looked_up)), {}
 
     def _scored(self, contents: Sequence[str]) -> Iterator[list[tuple[str, dict[str, float]]]]:
         """:meth:`_score` of each chunk of ``contents``, in order. With ``batch_overlap`` and
-        two chunks or more, a helper thread scores the next chunk while the caller checks
-        this one (:mod:`.overlap`)."""
+        two chunks or more, a helper thread normalises and scores chunks while the caller
+        checks the ones before (:mod:`.overlap`)."""
         chunks = [contents[i:i + _OVERLAP_CHUNK] for i in range(0, len(contents), _OVERLAP_CHUNK)]
         if not self.overlap or len(chunks) < 2:
             for chunk in chunks:
                 yield self._score(chunk)[0]
             return
-        for looked_up, rows in overlapped(chunks, self._look_up, self._probabilities):
-            yield self._merge(looked_up, rows)
+        for looked_up, worked in overlapped(chunks, self._look_up,
+                                            self._normalised_probabilities):
+            yield self._merge(looked_up, *worked)
 
     def _look_up(self, contents: Sequence[str]) -> _LookedUp:
-        """The cached scores of ``contents`` (``None`` where not cached), the distinct
-        contents that are not, and those normalised."""
+        """``contents``, the cached result of each (``None`` where not cached) and the
+        distinct contents that are not cached."""
         known = [self.score_cache.get(c) for c in contents]
         missing = list(dict.fromkeys(c for c, k in zip(contents, known, strict=True) if k is None))
-        return contents, known, missing, normalize_many(missing) if missing else []
+        return contents, known, missing
 
-    def _probabilities(self, looked_up: _LookedUp) -> list[dict[str, float]]:
-        """The rounded scores of the looked-up contents that were not cached."""
-        normalised = looked_up[3]
-        if not normalised:
-            return []
-        return self._rounded(self.loaded.model.predict_proba_normalized(normalised))
+    def _normalised_probabilities(self, looked_up: _LookedUp) -> tuple[list[str], Any]:
+        """The contents to score, normalised, and their probabilities (mostly C, with the
+        GIL released: what a helper thread does for an overlapping batch)."""
+        normalised = normalize_many(looked_up[2])
+        return normalised, self.loaded.model.predict_proba_normalized(normalised)
 
-    def _rounded(self, probabilities: Any) -> list[dict[str, float]]:
-        # tolist() gives Python floats in one call; round() as before on each.
-        categories = self.categories
-        return [{c: round(p, 4) for c, p in zip(categories, row, strict=True)}
-                for row in probabilities.tolist()]
-
-    def _merge(self, looked_up: _LookedUp, rows: list[dict[str, float]]
+    def _merge(self, looked_up: _LookedUp, normalised: list[str], probabilities: Any
                ) -> list[tuple[str, dict[str, float]]]:
-        """Each content's normalised text and scores, cached or fresh (and now cached)."""
-        contents, known, missing, normalised = looked_up
-        if not missing:
-            return known  # type: ignore[return-value]
+        """Each content's normalised text and rounded scores, cached or fresh (and now
+        remembered)."""
+        contents, known, missing = looked_up
         fresh = {}
-        cache = self.score_cache.size > 0
-        for content, text, scores in zip(missing, normalised, rows, strict=True):
-            fresh[content] = (text, scores)
+        categories, cache = self.categories, self.score_cache.size > 0
+        # tolist() gives Python floats in one call; round() as before on each.
+        rows = probabilities.tolist()
+        for content, text, row in zip(missing, normalised, rows, strict=True):
+            fresh[content] = (text, {c: round(p, 4) for c, p in zip(categories, row, strict=True)})
             if cache and len(content) <= _CACHED_LENGTH:
                 self.score_cache.put(content, fresh[content])
         return [k if k is not None else fresh[c] for c, k in zip(contents, known, strict=True)]

@@ -59,25 +59,39 @@ def test_the_c_passes_are_built():
     assert norm.NATIVE is not None
 
 
+def _assert_batch_matches(texts: list[str]) -> None:
+    # A batch normalises its ASCII texts first, with the GIL released, then the others:
+    # each text must still come back where it was, as normalize() gives it alone.
+    assert norm.normalize_many(texts) == [norm.normalize(t) for t in texts]
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_random_texts_normalise_as_the_python_passes_do(seed):
     rng = random.Random(seed)
+    texts = []
     for _ in range(5000):
         pieces = _EDGES if rng.random() < 0.5 else _EDGES + _PIECES
-        _assert_native_matches("".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))))
+        texts.append("".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))))
+        _assert_native_matches(texts[-1])
+    assert 0 < sum(t.isascii() for t in texts) < len(texts)  # both kinds, interleaved
+    _assert_batch_matches(texts)
 
 
 def test_the_training_data_normalises_as_the_python_passes_do():
-    for text in _training_texts():
+    texts = _training_texts()
+    for text in texts:
         _assert_native_matches(text)
+    _assert_batch_matches(texts)
 
 
 @needs_data
 def test_the_public_datasets_normalise_as_the_python_passes_do():
     from benchmarks.common import _pool
 
-    for text in _pool():
+    texts = _pool()
+    for text in texts:
         _assert_native_matches(text)
+    _assert_batch_matches(texts)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -114,5 +128,10 @@ def test_bad_arguments_are_refused():
         normalizer([(5, 1)], {}, "", {}, ())
     with pytest.raises(TypeError, match="str"):
         norm.NATIVE.normalize(b"bytes")
+    with pytest.raises(TypeError, match="str"):
+        norm.NATIVE.normalize_many(["fine", "ok\u00e9", b"bytes"])
+    with pytest.raises(TypeError, match="iterable"):
+        norm.NATIVE.normalize_many(3)
+    assert norm.NATIVE.normalize_many([]) == []
     with pytest.raises(RuntimeError, match="__init__"):
         normalizer.__new__(normalizer).normalize("x")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from moderation.artefact import load_model
 from moderation.config import load_settings
 from moderation.moderator import Moderator
-from moderation.overlap import SWITCH_INTERVAL, overlapped
+from moderation.overlap import AHEAD, SWITCH_INTERVAL, overlapped
 from moderation.policy_state import PolicyState
 from moderation.store import migrate, open_engine
 
@@ -65,15 +66,37 @@ def test_overlapped_live_submissions_match_one_thread(settings_overrides, tmp_pa
 
 def test_results_come_in_order_and_the_switch_interval_is_restored():
     before = sys.getswitchinterval()
-    seen = []
-    for prepared, worked in overlapped(range(20), lambda i: i * 10, lambda p: p + 1):
+    seen, workers = [], set()
+
+    def work(item: int) -> int:
+        workers.add(threading.current_thread().name)
+        time.sleep(0.001)  # long enough that both threads take items
+        return item * 10
+
+    for prepared, result in overlapped(range(60), lambda i: i, work):
+        assert result == prepared * 10
         assert sys.getswitchinterval() == pytest.approx(min(before, SWITCH_INTERVAL))
-        seen.append((prepared, worked))
-    assert seen == [(i * 10, i * 10 + 1) for i in range(20)]
+        seen.append(result)
+    assert seen == [i * 10 for i in range(60)]
+    assert workers == {"moderation-overlap", threading.current_thread().name}
     assert sys.getswitchinterval() == before
 
 
-def test_an_error_in_the_helper_is_raised_to_the_caller_and_the_helper_stops():
+def test_the_helper_works_at_most_a_few_chunks_ahead_of_the_caller():
+    started = []
+
+    def work(item: int) -> int:
+        started.append(item)
+        return item
+
+    batches = overlapped(range(100), lambda i: i, work)
+    assert next(batches) == (0, 0)
+    time.sleep(0.2)  # the helper runs on while the caller does not ask for more
+    assert max(started) <= AHEAD + 1
+    batches.close()
+
+
+def test_an_error_in_work_is_raised_when_the_caller_reaches_its_item():
     threads = threading.active_count()
 
     def work(item: int) -> int:
@@ -102,8 +125,7 @@ def test_nested_and_concurrent_batches_restore_the_interval_once_all_end():
     before = sys.getswitchinterval()
     outer = overlapped(range(3), lambda i: i, lambda p: p)
     next(outer)
-    inner = list(overlapped(range(3), lambda i: i, lambda p: p))
-    assert len(inner) == 3
+    assert [w for _, w in overlapped(range(3), lambda i: i, lambda p: p)] == [0, 1, 2]
     # the outer batch still runs
     assert sys.getswitchinterval() == pytest.approx(min(before, SWITCH_INTERVAL))
     assert [w for _, w in outer] == [1, 2]

@@ -31,10 +31,13 @@ typedef struct {
     Py_ssize_t n, cap;
 } Buf;
 
+/* Buffers and every pass's scratch room come from the raw allocator and set no exception
+ * when it fails (the caller does, see no_memory()): a batch of ASCII texts is
+ * normalised with the GIL released. */
 static void buf_free(Buf *b) {
-    PyMem_Free(b->c);
-    PyMem_Free(b->s);
-    PyMem_Free(b->e);
+    PyMem_RawFree(b->c);
+    PyMem_RawFree(b->s);
+    PyMem_RawFree(b->e);
     b->c = NULL;
     b->s = b->e = NULL;
     b->n = b->cap = 0;
@@ -44,22 +47,26 @@ static int buf_reserve(Buf *b, Py_ssize_t extra, int track) {
     if (b->n + extra <= b->cap) return 0;
     Py_ssize_t cap = b->cap ? b->cap : 256;
     while (cap < b->n + extra) cap *= 2;
-    Py_UCS4 *c = PyMem_Realloc(b->c, cap * sizeof(Py_UCS4));
-    if (!c) goto fail;
+    Py_UCS4 *c = PyMem_RawRealloc(b->c, cap * sizeof(Py_UCS4));
+    if (!c) return -1;
     b->c = c;
     if (track) {
-        Py_ssize_t *s = PyMem_Realloc(b->s, cap * sizeof(Py_ssize_t));
-        if (!s) goto fail;
+        Py_ssize_t *s = PyMem_RawRealloc(b->s, cap * sizeof(Py_ssize_t));
+        if (!s) return -1;
         b->s = s;
-        Py_ssize_t *e = PyMem_Realloc(b->e, cap * sizeof(Py_ssize_t));
-        if (!e) goto fail;
+        Py_ssize_t *e = PyMem_RawRealloc(b->e, cap * sizeof(Py_ssize_t));
+        if (!e) return -1;
         b->e = e;
     }
     b->cap = cap;
     return 0;
-fail:
-    PyErr_NoMemory();
-    return -1;
+}
+
+/* After a failed load() or pass (with the GIL held): MemoryError unless the failure set
+ * an exception of its own (pass_lower's and link_hosts' Python calls can). */
+static void *no_memory(void) {
+    if (!PyErr_Occurred()) PyErr_NoMemory();
+    return NULL;
 }
 
 /* One pass's edits of ``in`` into ``out``: unchanged stretches are copied only once
@@ -709,10 +716,8 @@ static int pass_url(const NormalizerObject *nz, const Buf *in, Buf *out, int tra
             p++;
             continue;
         }
-        if (!labels && !(labels = PyMem_Malloc((in->n + 1) * sizeof(Py_ssize_t)))) {
-            PyErr_NoMemory();
+        if (!labels && !(labels = PyMem_RawMalloc((in->n + 1) * sizeof(Py_ssize_t))))
             goto done;
-        }
         Py_ssize_t end = url_at(nz, in, p, labels);
         if (end < 0) {
             p++;
@@ -731,11 +736,8 @@ static int pass_url(const NormalizerObject *nz, const Buf *in, Buf *out, int tra
         } else {
             if (end - p + 12 > room_size) {
                 room_size = end - p + 12;
-                PyMem_Free(room);
-                if (!(room = PyMem_Malloc(room_size * sizeof(Py_UCS4)))) {
-                    PyErr_NoMemory();
-                    goto done;
-                }
+                PyMem_RawFree(room);
+                if (!(room = PyMem_RawMalloc(room_size * sizeof(Py_UCS4)))) goto done;
             }
             Py_ssize_t m = url_placeholder(in, p, end, room);
             if (edit_replace(&ed, p, end, room, m)) goto done;
@@ -744,8 +746,8 @@ static int pass_url(const NormalizerObject *nz, const Buf *in, Buf *out, int tra
     }
     status = edit_close(&ed);
 done:
-    PyMem_Free(labels);
-    PyMem_Free(room);
+    PyMem_RawFree(labels);
+    PyMem_RawFree(room);
     return status;
 }
 
@@ -860,10 +862,7 @@ static int pass_spaced(const Buf *in, Buf *out, int track) {
             p++;
             continue;
         }
-        if (!room && !(room = PyMem_Malloc((in->n + 1) * sizeof(Py_UCS4)))) {
-            PyErr_NoMemory();
-            goto done;
-        }
+        if (!room && !(room = PyMem_RawMalloc((in->n + 1) * sizeof(Py_UCS4)))) goto done;
         Py_ssize_t m = 0;
         for (Py_ssize_t i = p; i < end; i++)
             if (in->c[i] != ' ' && !spacing_mark(in->c[i])) room[m++] = in->c[i];
@@ -872,7 +871,7 @@ static int pass_spaced(const Buf *in, Buf *out, int track) {
     }
     status = edit_close(&ed);
 done:
-    PyMem_Free(room);
+    PyMem_RawFree(room);
     return status;
 }
 
@@ -911,10 +910,8 @@ static int pass_leet(const NormalizerObject *nz, const Buf *in, Buf *out, int tr
                 inside = k > j && k < end;
             }
             if (inside) {
-                if (!room && !(room = PyMem_Malloc((in->n + 1) * sizeof(Py_UCS4)))) {
-                    PyErr_NoMemory();
+                if (!room && !(room = PyMem_RawMalloc((in->n + 1) * sizeof(Py_UCS4))))
                     goto done;
-                }
                 int differs = 0;
                 for (Py_ssize_t i = p; i < end; i++) {
                     room[i - p] = unleet(nz, c[i]);
@@ -927,7 +924,7 @@ static int pass_leet(const NormalizerObject *nz, const Buf *in, Buf *out, int tr
     }
     status = edit_close(&ed);
 done:
-    PyMem_Free(room);
+    PyMem_RawFree(room);
     return status;
 }
 
@@ -1152,38 +1149,94 @@ static PyObject *Normalizer_normalize(NormalizerObject *self, PyObject *text) {
     PyObject *result = NULL;
     if (!load(text, cur, 0, NULL, NULL) && !run_passes(self, &cur, &spare, 0, ALL, PyUnicode_IS_ASCII(text)))
         result = as_str(cur, PyUnicode_IS_ASCII(text));
+    else
+        no_memory();
     buf_free(&a);
     buf_free(&b);
     return result;
 }
 
+/* ASCII texts' normalised forms, one after another (ASCII in, ASCII out), written with
+ * the GIL released. */
+typedef struct {
+    char *chars;
+    Py_ssize_t *ends; /* per text, where its form ends in chars */
+    Py_ssize_t used, room;
+} Forms;
+
+static int forms_add(Forms *f, const Buf *b, Py_ssize_t i) {
+    if (f->used + b->n > f->room) {
+        Py_ssize_t room = f->room ? f->room : 4096;
+        while (room < f->used + b->n) room *= 2;
+        char *grown = PyMem_RawRealloc(f->chars, room);
+        if (!grown) return -1;
+        f->chars = grown;
+        f->room = room;
+    }
+    for (Py_ssize_t j = 0; j < b->n; j++) f->chars[f->used + j] = (char)b->c[j];
+    f->used += b->n;
+    f->ends[i] = f->used;
+    return 0;
+}
+
+/* normalize_many(texts) -> list of str. The ASCII texts (nearly every comment) are
+ * normalised first, all at once with the GIL released: their passes call no Python
+ * (only a non-ASCII text's lower-casing does). Then the others, one at a time. */
 static PyObject *Normalizer_normalize_many(NormalizerObject *self, PyObject *texts) {
-    PyObject *seq = PySequence_Fast(texts, "texts must be a sequence of str");
-    if (!seq) return NULL;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
-    PyObject *result = PyList_New(count);
+    PyObject *tuple = PySequence_Tuple(texts), *result = NULL;
+    if (!tuple) return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(tuple);
     Buf a = {0}, b = {0};
-    if (!result) goto fail;
+    Forms forms = {0};
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *text = PySequence_Fast_GET_ITEM(seq, i);
+        PyObject *text = PyTuple_GET_ITEM(tuple, i);
+        if (check(self, text) || PyUnicode_READY(text) < 0) goto done;
+    }
+    if (!(forms.ends = PyMem_RawMalloc((count + 1) * sizeof(Py_ssize_t)))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count && !failed; i++) {
+        PyObject *text = PyTuple_GET_ITEM(tuple, i);
         Buf *cur = &a, *spare = &b;
-        if (check(self, text) || load(text, cur, 0, NULL, NULL) ||
-            run_passes(self, &cur, &spare, 0, ALL, PyUnicode_IS_ASCII(text)))
-            goto fail;
-        PyObject *one = as_str(cur, PyUnicode_IS_ASCII(text));
-        if (!one) goto fail;
+        if (!PyUnicode_IS_ASCII(text)) continue;
+        failed = load(text, cur, 0, NULL, NULL) || run_passes(self, &cur, &spare, 0, ALL, 1) ||
+                 forms_add(&forms, cur, i);
+    }
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (!(result = PyList_New(count))) goto done;
+    Py_ssize_t start = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *text = PyTuple_GET_ITEM(tuple, i), *one;
+        if (PyUnicode_IS_ASCII(text)) {
+            Py_ssize_t n = forms.ends[i] - start;
+            if ((one = PyUnicode_New(n, 127))) memcpy(PyUnicode_1BYTE_DATA(one), forms.chars + start, n);
+            start = forms.ends[i];
+        } else {
+            Buf *cur = &a, *spare = &b;
+            one = load(text, cur, 0, NULL, NULL) || run_passes(self, &cur, &spare, 0, ALL, 0)
+                      ? no_memory()
+                      : as_str(cur, 0);
+        }
+        if (!one) {
+            Py_CLEAR(result);
+            goto done;
+        }
         PyList_SET_ITEM(result, i, one);
     }
+done:
     buf_free(&a);
     buf_free(&b);
-    Py_DECREF(seq);
+    PyMem_RawFree(forms.chars);
+    PyMem_RawFree(forms.ends);
+    Py_DECREF(tuple);
     return result;
-fail:
-    buf_free(&a);
-    buf_free(&b);
-    Py_XDECREF(result);
-    Py_DECREF(seq);
-    return NULL;
 }
 
 /* tracked(text, starts=None, ends=None, fold=True) -> (text, starts, ends) */
@@ -1205,6 +1258,8 @@ static PyObject *Normalizer_tracked(NormalizerObject *self, PyObject *args, PyOb
         Py_XDECREF(t);
         Py_XDECREF(s);
         Py_XDECREF(e);
+    } else {
+        no_memory();
     }
     buf_free(&a);
     buf_free(&b);
@@ -1238,6 +1293,8 @@ static PyObject *Normalizer_word_spans(NormalizerObject *self, PyObject *args, P
                 i = j + 1;
             }
         }
+    } else {
+        no_memory();
     }
     buf_free(&a);
     buf_free(&b);
@@ -1250,8 +1307,10 @@ static PyObject *Normalizer_link_hosts(NormalizerObject *self, PyObject *text) {
     PyObject *hosts = PyList_New(0);
     if (hosts && (load(text, cur, 0, NULL, NULL) ||
                   run_passes(self, &cur, &spare, 0, UP_TO_EMAIL, PyUnicode_IS_ASCII(text)) ||
-                  (may_link(cur) && pass_url(self, cur, spare, 0, hosts) < 0)))
+                  (may_link(cur) && pass_url(self, cur, spare, 0, hosts) < 0))) {
         Py_CLEAR(hosts);
+        no_memory();
+    }
     buf_free(&a);
     buf_free(&b);
     return hosts;
