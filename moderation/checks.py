@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["Check", "result", "NONE", "ACCEPT", "FLAG", "REJECT", "SEVERITY"]
+__all__ = ["Check", "result", "json_forms", "NONE", "ACCEPT", "FLAG", "REJECT", "SEVERITY"]
 
 NONE, ACCEPT, FLAG, REJECT = "none", "accept", "flag", "reject"
 SEVERITY = {ACCEPT: 0, FLAG: 1, REJECT: 2}
@@ -37,6 +38,12 @@ class Check:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: name, passed, action, detail."""
         return self._json.copy()  # type: ignore[attr-defined, no-any-return]
+
+
+def json_forms(outcomes: Iterable[Any]) -> list[dict[str, Any]]:
+    """A fresh copy of the JSON form of each check or reason (both keep theirs in
+    ``_json``): what ``to_dict`` gives, without a method call per outcome."""
+    return [outcome._json.copy() for outcome in outcomes]
 
 
 # A check is frozen, so equal outcomes can share one instance: most comments

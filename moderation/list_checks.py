@@ -83,6 +83,7 @@ class ListChecks:
                 self.words[key] = WordList(settings[key], timeout_ms=settings["regex_timeout_ms"])
             except ValueError as exc:
                 raise ConfigError(f"{key}: {exc}") from None
+        self._last: tuple[Any, Any, Any, tuple[str, ...]] = (None, None, None, ())
         # Most comments have no link: their outcomes are made once.
         self._no_links = self._count(0)
         self._no_blocked = result("link_domains", False, REJECT, "policy.blocked_domain",
@@ -106,11 +107,19 @@ class ListChecks:
         return fixed
 
     def _link_domains(self, comment: Mapping[str, Any], normalised: str) -> tuple[str, ...]:
+        # Asked by two or three checks of one comment in a row: the last answer is kept
+        # with the very objects it was worked out from (held, so none is another's).
+        raw, url = comment.get("content"), comment.get("author_url")
+        last = self._last
+        if last[0] is normalised and last[1] is raw and last[2] is url:
+            return last[3]
         # normalize turns each link link_hosts finds into a _url_ placeholder,
         # so content whose normalised text shows none has no host to look up.
-        content = str(comment.get("content") or "") if count_links(normalised) else ""
-        author_url = str(comment.get("author_url") or "")
-        return _link_domains(content, author_url) if content or author_url else ()
+        content = str(raw or "") if count_links(normalised) else ""
+        author_url = str(url or "")
+        domains = _link_domains(content, author_url) if content or author_url else ()
+        self._last = (normalised, raw, url, domains)
+        return domains
 
     def _count(self, links: int) -> Check:
         if self.max_links == 0:

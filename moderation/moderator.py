@@ -12,6 +12,7 @@ from typing import Any
 from .analysis import Analysis, analyse, prepare, raw_scores, scores_from_analysis
 from .artefact import LoadedModel
 from .cache import LRUCache
+from .checks import json_forms
 from .decision import decide
 from .errors import ConfigError, UnknownSite
 from .explain import Evidence, explain
@@ -225,8 +226,8 @@ class Moderator:
         return {
             "decision": decision,
             "scores": scores,
-            "reasons": [r.to_dict() for r in reasons],
-            "checks": [c.to_dict() for c in checks],
+            "reasons": json_forms(reasons),
+            "checks": json_forms(checks),
             "model_version": self.model_version,
             "policy_version": site.policy_version,
         }

@@ -113,7 +113,7 @@ def normalize_many(texts: list[str]) -> list[str]:
     """:func:`normalize` of each text (one C call for all of them where it is built)."""
     if NATIVE is None:
         return [passes.run(t, track=False).text for t in texts]
-    return NATIVE.normalize_many([_after_nfkc(t) for t in texts])
+    return NATIVE.normalize_many(texts, _after_nfkc)  # type: ignore[no-any-return]
 
 
 # Author names and user agents come back comment after comment, and several checks

@@ -101,12 +101,16 @@ def _length_ok(length: int, limit: int) -> Check:
 
 
 @lru_cache(maxsize=4096)
-def _shouting(upper: int, cased: int, ratio: float, min_letters: int) -> Check:
-    if cased < min_letters:
-        return result("shouting", False, FLAG, "", f"{cased} letters, too few to judge")
-    share = upper / cased
-    return result("shouting", share >= ratio, FLAG, "policy.shouting",
-                  f"{share:.0%} upper-case letters; {ratio:.0%} or more is shouting")
+def _too_few_letters(cased: int) -> Check:
+    return result("shouting", False, FLAG, "", f"{cased} letters, too few to judge")
+
+
+# Keyed by the rounded percentage, not the two counts: a batch has thousands of
+# distinct counts but at most a hundred and one percentages.
+@lru_cache(maxsize=4096)
+def _shouting(failed: bool, percent: int, ratio: float) -> Check:
+    return result("shouting", failed, FLAG, "policy.shouting",
+                  f"{percent}% upper-case letters; {ratio:.0%} or more is shouting")
 
 
 @lru_cache(maxsize=4096)
@@ -136,6 +140,7 @@ class TextChecks:
                        "author_name": int(settings["max_author_length"]),
                        "author_email": int(settings["max_email_length"]),
                        "author_url": int(settings["max_url_length"])}
+        self._author_limits = tuple((f, n) for f, n in self.limits.items() if f != "content")
         self.shouting_ratio = float(settings["shouting_ratio"])
         self.shouting_min_letters = int(settings["shouting_min_letters"])
         self.max_repeated = int(settings["max_repeated_chars"])
@@ -166,6 +171,14 @@ class TextChecks:
 
     def required(self, comment: Mapping[str, Any], _: str) -> Check:
         """Every required field is non-empty after trimming."""
+        for field in self.required_fields:
+            value = comment.get(field)
+            # A non-empty str that is not all white space (isspace() is what strip()
+            # trims) is present, without copying it trimmed.
+            if not value or type(value) is not str or value.isspace():
+                break
+        else:
+            return self._all_present
         missing = [f for f in self.required_fields if not str(comment.get(f) or "").strip()]
         if not missing:
             return self._all_present
@@ -204,13 +217,17 @@ class TextChecks:
             return self._empty
         # Folding line endings and trimming only shorten a value: one within its
         # limit as given is within it after them, and needs neither.
-        too_long = [f"{field} has {n} of at most {limit} characters"
-                    for field, limit in self.limits.items()
-                    if len(raw if field == "content" else str(comment.get(field) or "")) > limit
-                    and (n := length if field == "content" else len(_text(comment, field)))
-                    > limit]
-        if too_long:
-            return result("length", True, REJECT, "policy.too_long", "; ".join(too_long))
+        if len(raw) > self.limits["content"] or any(
+                value and len(value if type(value) is str else str(value)) > limit
+                for field, limit in self._author_limits if (value := comment.get(field))):
+            too_long = [f"{field} has {n} of at most {limit} characters"
+                        for field, limit in self.limits.items()
+                        if len(raw if field == "content" else str(comment.get(field) or ""))
+                        > limit
+                        and (n := length if field == "content" else len(_text(comment, field)))
+                        > limit]
+            if too_long:
+                return result("length", True, REJECT, "policy.too_long", "; ".join(too_long))
         if length < self.min_length:
             return result("length", True, REJECT, "policy.too_short",
                           f"{length} of at least {self.min_length} characters")
@@ -223,7 +240,11 @@ class TextChecks:
     def shouting(self, comment: Mapping[str, Any], _: str) -> Check:
         """Not mostly upper-case."""
         _, upper, cased, _, _ = self.figures(str(comment.get("content") or ""))
-        return _shouting(upper, cased, self.shouting_ratio, self.shouting_min_letters)
+        if cased < self.shouting_min_letters:
+            return _too_few_letters(cased)
+        share = upper / cased
+        # f"{share:.0%}" formats share * 100 rounded half to even, which round() gives.
+        return _shouting(share >= self.shouting_ratio, round(share * 100), self.shouting_ratio)
 
     def may_repeat(self, content: str) -> bool:
         """False only when ``content`` has no run of ``max_repeated`` equal characters."""

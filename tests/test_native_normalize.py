@@ -10,6 +10,7 @@ characters and every kind of white space.
 
 import random
 import re
+import unicodedata
 
 import pytest
 
@@ -133,5 +134,24 @@ def test_bad_arguments_are_refused():
     with pytest.raises(TypeError, match="iterable"):
         norm.NATIVE.normalize_many(3)
     assert norm.NATIVE.normalize_many([]) == []
+    with pytest.raises(TypeError, match="callable"):
+        norm.NATIVE.normalize_many(["caf\u00e9"], 3)
+    with pytest.raises(TypeError, match="str"):
+        norm.NATIVE.normalize_many(["caf\u00e9"], lambda text: b"bytes")
+
+    def refuse(text: str) -> str:
+        raise ValueError(f"cannot prepare {text}")
+
+    with pytest.raises(ValueError, match="cannot prepare caf"):
+        norm.NATIVE.normalize_many(["plain", "caf\u00e9"], refuse)
+    # Only the non-ASCII texts go through ``before``: an ASCII one never needs NFKC.
+    given = []
+
+    def nfkc(text: str) -> str:
+        given.append(text)
+        return unicodedata.normalize("NFKC", text)
+
+    assert norm.NATIVE.normalize_many(["Plain", "\uff21BC"], nfkc) == ["plain", "abc"]
+    assert given == ["\uff21BC"]
     with pytest.raises(RuntimeError, match="__init__"):
         normalizer.__new__(normalizer).normalize("x")

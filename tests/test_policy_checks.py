@@ -167,6 +167,20 @@ def test_shouting(content, expected):
     assert outcome(run({**GOOD, "content": content})["shouting"]) == expected
 
 
+def test_shouting_detail_gives_the_share_as_a_percentage_format_would():
+    # The detail is built from round(share * 100), cached by that percentage: it must
+    # read as f"{share:.0%}" for every count, halves (1 of 8: 12.5%) included.
+    settings = load_settings({"shouting_min_letters": 1}, environ={})
+    policy = Policy(settings)
+    for cased in range(1, 260):
+        for upper in range(cased + 1):
+            content = "A" * upper + "a" * (cased - upper)
+            checks = policy.run({**GOOD, "content": content}, content.lower())
+            detail = next(c.detail for c in checks if c.name == "shouting")
+            assert detail == (f"{upper / cased:.0%} upper-case letters; "
+                              f"{settings['shouting_ratio']:.0%} or more is shouting")
+
+
 @pytest.mark.parametrize(("content", "settings", "expected"), [
     ("Sooo good, loved it!!!", {}, PASS),
     ("aaaaaaaaaaaaaaaaaaaaaaaa", {}, (False, "flag", "policy.gibberish")),

@@ -1179,10 +1179,18 @@ static int forms_add(Forms *f, const Buf *b, Py_ssize_t i) {
     return 0;
 }
 
-/* normalize_many(texts) -> list of str. The ASCII texts (nearly every comment) are
- * normalised first, all at once with the GIL released: their passes call no Python
- * (only a non-ASCII text's lower-casing does). Then the others, one at a time. */
-static PyObject *Normalizer_normalize_many(NormalizerObject *self, PyObject *texts) {
+/* normalize_many(texts, before=None) -> list of str. The ASCII texts (nearly every
+ * comment) are normalised first, all at once with the GIL released: their passes call
+ * no Python (only a non-ASCII text's lower-casing does). Then the others, one at a
+ * time, each given to ``before`` first when it is set (normalize.py's NFKC pass, which
+ * an ASCII text never needs). */
+static PyObject *Normalizer_normalize_many(NormalizerObject *self, PyObject *args) {
+    PyObject *texts, *before = Py_None;
+    if (!PyArg_ParseTuple(args, "O|O", &texts, &before)) return NULL;
+    if (before != Py_None && !PyCallable_Check(before)) {
+        PyErr_SetString(PyExc_TypeError, "before must be callable");
+        return NULL;
+    }
     PyObject *tuple = PySequence_Tuple(texts), *result = NULL;
     if (!tuple) return NULL;
     Py_ssize_t count = PyTuple_GET_SIZE(tuple);
@@ -1220,9 +1228,14 @@ static PyObject *Normalizer_normalize_many(NormalizerObject *self, PyObject *tex
             start = forms.ends[i];
         } else {
             Buf *cur = &a, *spare = &b;
-            one = load(text, cur, 0, NULL, NULL) || run_passes(self, &cur, &spare, 0, ALL, 0)
+            PyObject *ready = before == Py_None ? Py_NewRef(text) : PyObject_CallOneArg(before, text);
+            if (ready && (check(self, ready) || PyUnicode_READY(ready) < 0)) Py_CLEAR(ready);
+            one = !ready ? NULL
+                  : load(ready, cur, 0, NULL, NULL) ||
+                            run_passes(self, &cur, &spare, 0, ALL, PyUnicode_IS_ASCII(ready))
                       ? no_memory()
-                      : as_str(cur, 0);
+                      : as_str(cur, PyUnicode_IS_ASCII(ready));
+            Py_XDECREF(ready);
         }
         if (!one) {
             Py_CLEAR(result);
@@ -1319,8 +1332,9 @@ static PyObject *Normalizer_link_hosts(NormalizerObject *self, PyObject *text) {
 static PyMethodDef Normalizer_methods[] = {
     {"normalize", (PyCFunction)Normalizer_normalize, METH_O,
      "normalize(text) -> str: every pass after NFKC, white space folded."},
-    {"normalize_many", (PyCFunction)Normalizer_normalize_many, METH_O,
-     "normalize_many(texts) -> list of str: normalize(text) for each text."},
+    {"normalize_many", (PyCFunction)Normalizer_normalize_many, METH_VARARGS,
+     "normalize_many(texts, before=None) -> list of str: normalize(text) for each text "
+     "(each non-ASCII one given to before(text) first, when set)."},
     {"tracked", (PyCFunction)(void (*)(void))Normalizer_tracked, METH_VARARGS | METH_KEYWORDS,
      "tracked(text, starts=None, ends=None, fold=True) -> (str, bytes, bytes): the passes "
      "with each character's original span (int64 starts and ends)."},
