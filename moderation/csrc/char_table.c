@@ -21,6 +21,7 @@ typedef struct {
     Py_ssize_t index_len;
     int bits, low, high;
     CodeMap map;
+    int64_t largest_id; /* the largest id in the map (-1 when empty) */
     int readers; /* calls looking up with the GIL released: __init__ must wait for none */
 } CharTableObject;
 
@@ -60,6 +61,10 @@ static int CharTable_init(CharTableObject *self, PyObject *args, PyObject *kwds)
     self->low = low;
     self->high = high;
     ok = codemap_fill(&self->map, &codes, &ids);
+    self->largest_id = -1;
+    for (Py_ssize_t i = 0; !ok && i < ids.len / 8; i++)
+        if (((const int64_t *)ids.buf)[i] > self->largest_id)
+            self->largest_id = ((const int64_t *)ids.buf)[i];
 done:
     PyBuffer_Release(&index);
     PyBuffer_Release(&codes);
@@ -107,8 +112,9 @@ static inline Py_ssize_t wait_for(const CodeMap *map, Pending *p, uint64_t code,
 /* The ids of the char_wb n-grams of text[start:end), a whitespace-free word, written to
  * ``out`` (room for (high - low + 1) * (end - start + 2) ids); ``chars`` is scratch room
  * for end - start + 2 indices. Returns how many were written. */
-static Py_ssize_t word_ngrams(const CharTableObject *self, int kind, const void *data,
-                              Py_ssize_t start, Py_ssize_t end, uint32_t *chars, int32_t *out) {
+static inline __attribute__((always_inline)) Py_ssize_t
+word_ngrams(const CharTableObject *self, int kind, const void *data, Py_ssize_t start,
+            Py_ssize_t end, uint32_t *chars, int32_t *out) {
     Py_ssize_t size = end - start + 2; /* padded with a space each side */
     uint32_t space = ' ' < self->index_len ? self->index[' '] : 0;
     chars[0] = chars[size - 1] = space;
@@ -238,6 +244,23 @@ done:
     return result;
 }
 
+/* Every n-gram of text data[0:length) (a str of ``kind``) into ``tally``; ``chars`` and
+ * ``ids`` have room for the longest word (see word_ngrams()). Every id the table holds
+ * is within the weights (checked once, by the caller). */
+static inline __attribute__((always_inline)) void
+tally_text(const CharTableObject *self, int kind, const void *data, Py_ssize_t length,
+           uint32_t *chars, int32_t *ids, Tally *tally, const Arith *arith) {
+    Py_ssize_t i = 0;
+    while (i < length) {
+        while (i < length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) i++;
+        Py_ssize_t j = i;
+        while (j < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j))) j++;
+        Py_ssize_t found = j > i ? word_ngrams(self, kind, data, i, j, chars, ids) : 0;
+        for (Py_ssize_t g = 0; g < found; g++) tally_add(tally, arith, ids[g]);
+        i = j;
+    }
+}
+
 /* score_texts(texts, table, sublinear, binary, norm) -> bytes: float64 (texts, k), the raw
  * scores of each text's n-grams, as _scoring.score_texts gives for ids_texts(texts).
  * Found, tallied and summed with the GIL released. */
@@ -266,10 +289,14 @@ static PyObject *CharTable_score_texts(CharTableObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    int failed = 0, outside = 0;
+    if (self->largest_id >= arith.width) {
+        PyErr_SetString(PyExc_IndexError, "a term is outside the table");
+        goto done;
+    }
+    int failed = 0;
     self->readers++;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t t = 0; t < count && !failed && !outside; t++) {
+    for (Py_ssize_t t = 0; t < count && !failed; t++) {
         PyObject *text = PyTuple_GET_ITEM(tuple, t);
         Py_ssize_t length = PyUnicode_GET_LENGTH(text);
         int kind = PyUnicode_KIND(text);
@@ -285,27 +312,18 @@ static PyObject *CharTable_score_texts(CharTableObject *self, PyObject *args) {
                 break;
             }
         }
-        Py_ssize_t i = 0;
-        while (i < length && !outside) {
-            while (i < length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) i++;
-            Py_ssize_t j = i;
-            while (j < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j))) j++;
-            Py_ssize_t found = j > i ? word_ngrams(self, kind, data, i, j, chars, ids) : 0;
-            for (Py_ssize_t g = 0; g < found; g++) {
-                if (ids[g] >= arith.width) {
-                    outside = 1;
-                    break;
-                }
-                tally_add(&tally, &arith, ids[g]);
-            }
-            i = j;
-        }
+        /* one copy of the walk per kind of str: a read is then one load, not a switch */
+        if (kind == PyUnicode_1BYTE_KIND)
+            tally_text(self, PyUnicode_1BYTE_KIND, data, length, chars, ids, &tally, &arith);
+        else if (kind == PyUnicode_2BYTE_KIND)
+            tally_text(self, PyUnicode_2BYTE_KIND, data, length, chars, ids, &tally, &arith);
+        else
+            tally_text(self, PyUnicode_4BYTE_KIND, data, length, chars, ids, &tally, &arith);
         tally_score(&tally, &arith, sum, out + t * k);
     }
     Py_END_ALLOW_THREADS
     self->readers--;
     if (failed) PyErr_NoMemory();
-    else if (outside) PyErr_SetString(PyExc_IndexError, "a term is outside the table");
     else result = PyBytes_FromStringAndSize((const char *)out, count * k * (Py_ssize_t)sizeof(double));
 done:
     PyBuffer_Release(&table);

@@ -7,7 +7,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* A key and its id side by side: a look-up reads one cache line, not two. */
 typedef struct {
@@ -39,8 +41,31 @@ static inline void codemap_prefetch(const CodeMap *m, uint64_t key) {
     __builtin_prefetch(&m->slots[mix(key) >> m->shift]);
 }
 
+/* Zeroed room for a table of megabytes that is read at random: in 2 MiB pages where the
+ * kernel grants them (transparent huge pages on request), since with 4 KiB pages most
+ * look-ups of such a table also miss the TLB. Freed by table_free(). NULL when out of
+ * memory (no error set). */
+static inline void *table_calloc(size_t count, size_t size) {
+    size_t bytes = count * size;
+    if (size && bytes / size != count) return NULL;
+#ifdef MADV_HUGEPAGE
+    size_t huge = (size_t)2 << 20;
+    if (bytes >= huge) {
+        size_t rounded = (bytes + huge - 1) / huge * huge;
+        void *room = NULL;
+        if (posix_memalign(&room, huge, rounded)) return NULL;
+        madvise(room, rounded, MADV_HUGEPAGE); /* a hint: refused, the table still works */
+        memset(room, 0, rounded);
+        return room;
+    }
+#endif
+    return calloc(count ? count : 1, size ? size : 1);
+}
+
+static inline void table_free(void *room) { free(room); }
+
 static inline void codemap_free(CodeMap *m) {
-    PyMem_Free(m->slots);
+    table_free(m->slots);
     m->slots = NULL;
 }
 
@@ -58,7 +83,7 @@ static inline int codemap_fill(CodeMap *m, const Py_buffer *codes, const Py_buff
         log2++;
     }
     codemap_free(m);
-    m->slots = PyMem_Calloc(capacity, sizeof(CodeSlot));
+    m->slots = table_calloc(capacity, sizeof(CodeSlot));
     if (!m->slots) {
         PyErr_NoMemory();
         return -1;

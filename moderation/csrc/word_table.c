@@ -31,7 +31,24 @@ typedef struct {
     int readers; /* calls looking up with the GIL released: __init__ must wait for none */
 } WordTableObject;
 
-static inline int is_word(Py_UCS4 c) { return Py_UNICODE_ISALNUM(c) || c == '_'; }
+/* ASCII word characters (a-z, A-Z, 0-9, "_"): above them, str.isalnum() asks up to four
+ * of CPython's character tables. */
+static const uint8_t ascii_word[128] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['_'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
+static inline int is_word(Py_UCS4 c) {
+    return c < 128 ? ascii_word[c] : Py_UNICODE_ISALNUM(c) || c == '_';
+}
 
 static uint64_t hash_chars(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a over code points */
@@ -62,11 +79,11 @@ static uint32_t token_number(const WordTableObject *t, int kind, const void *dat
 }
 
 static void WordTable_free(WordTableObject *self) {
-    PyMem_Free(self->chars);
-    PyMem_Free(self->starts);
-    PyMem_Free(self->hashes);
-    PyMem_Free(self->slots);
-    PyMem_Free(self->unigram);
+    table_free(self->chars);
+    table_free(self->starts);
+    table_free(self->hashes);
+    table_free(self->slots);
+    table_free(self->unigram);
     self->chars = NULL;
     self->starts = NULL;
     self->hashes = NULL;
@@ -114,11 +131,12 @@ static int WordTable_init(WordTableObject *self, PyObject *args, PyObject *kwds)
         capacity <<= 1;
         log2++;
     }
-    self->chars = PyMem_Malloc((total + 1) * sizeof(Py_UCS4));
-    self->starts = PyMem_Malloc((n + 2) * sizeof(Py_ssize_t));
-    self->hashes = PyMem_Malloc((n + 1) * sizeof(uint64_t));
-    self->slots = PyMem_Calloc(capacity, sizeof(uint32_t));
-    self->unigram = PyMem_Malloc((n + 1) * sizeof(int64_t));
+    /* read at random, one token after another: see table_calloc() */
+    self->chars = table_calloc(total + 1, sizeof(Py_UCS4));
+    self->starts = table_calloc(n + 2, sizeof(Py_ssize_t));
+    self->hashes = table_calloc(n + 1, sizeof(uint64_t));
+    self->slots = table_calloc(capacity, sizeof(uint32_t));
+    self->unigram = table_calloc(n + 1, sizeof(int64_t));
     if (!self->chars || !self->starts || !self->hashes || !self->slots || !self->unigram) {
         PyErr_NoMemory();
         goto done;
