@@ -39,6 +39,10 @@ try:
     from . import _scoring
 except ImportError:  # installed without compiling it: numpy does the arithmetic
     _scoring = None
+try:
+    from . import _ngrams
+except ImportError:  # the same: no C tables either, so no block has a part
+    _ngrams = None
 
 __all__ = ["CompiledScorer", "compile_scorer", "inverse_vocabulary"]
 
@@ -55,6 +59,8 @@ _WORD_CACHE_SIZE = 40_000
 # few enough that the n-gram id arrays stay a few megabytes.
 _CHUNK = 256
 _ID_BYTES = array(ID_TYPE).itemsize
+# A block as moderation._ngrams scores it: (C table, weights, sublinear, binary, norm).
+Part = tuple[Any, NDArray[np.float64], bool, bool, str]
 
 
 def _starts(values: NDArray[np.int64]) -> NDArray[np.intp]:
@@ -200,22 +206,24 @@ class _Block:
         get, blob = self._recent.get, self.word_bytes
         return [b"".join([get(w) or blob(w) for w in words]) for words in split]
 
-    def _tallied(self) -> Callable[..., bytes] | None:
-        """A C table's ``score_texts``, which finds, counts and sums a batch's n-grams in
-        one pass (the ids never written out), when this block's n-grams come from one."""
+    @property
+    def part(self) -> Part | None:
+        """This block as a part for :mod:`moderation._ngrams`'s batch scoring (its C table
+        finds, counts and sums a text's n-grams in one pass, the ids never written out),
+        when its n-grams come from a C table that reads the texts as they are."""
         if self.word_ngrams is not None:
-            compiled = self.word_ngrams.compiled
-            return None if compiled is None or not self.word_ngrams.plain else compiled.score_texts
-        if self.char_ngrams is not None and self.char_ngrams.compiled is not None:
-            return self.char_ngrams.compiled.score_texts  # type: ignore[no-any-return]
-        return None
+            table = self.word_ngrams.compiled if self.word_ngrams.plain else None
+        else:
+            table = None if self.char_ngrams is None else self.char_ngrams.compiled
+        if table is None:
+            return None
+        return table, self.table, self.sublinear, self.binary, self.norm or "none"
 
     def scores(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """This block's contribution to the raw scores, one row per text."""
-        tallied = self._tallied()
-        if tallied is not None:
-            return np.frombuffer(tallied(texts, self.table, self.sublinear, self.binary,
-                                         self.norm or "none"),
+        part = self.part
+        if part is not None:
+            return np.frombuffer(_ngrams.score_texts(texts, [part]),
                                  dtype=np.float64).reshape(len(texts), self.categories)
         runs = None if _scoring is None else self._runs(texts)
         if runs is not None:
@@ -285,15 +293,36 @@ class CompiledScorer:
     def __init__(self, blocks: list[_Block], intercept: NDArray[Any]) -> None:
         self.blocks = blocks
         self.intercept = np.asarray(intercept, dtype=np.float64)
+        # Every block from a C table: a batch is then scored in one C call, its blocks'
+        # shares added in order to zeros, as the loop below adds them.
+        parts = [block.part for block in blocks]
+        self.parts = None if None in parts or not parts else parts
 
     def decision_function(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """One row of raw scores per text, one column per category."""
+        if self.parts is not None:
+            return self._raw(_ngrams.score_texts(texts, self.parts), len(texts))
         total = np.zeros((len(texts), self.intercept.shape[0]), dtype=np.float64)
         for start in range(0, len(texts), _CHUNK):
             chunk = texts[start:start + _CHUNK]
             for block in self.blocks:
                 total[start:start + len(chunk)] += block.scores(chunk)
         return total + self.intercept
+
+    def normalised_decision_function(self, texts: Sequence[str], normalizer: Any,
+                                     before: Callable[[str], str]
+                                     ) -> tuple[list[str], NDArray[np.float64]] | None:
+        """Raw ``texts`` normalised by ``normalizer`` (moderation._normalize's, each
+        non-ASCII text given to ``before`` first) and scored, in one C call that needs the
+        GIL only for the non-ASCII texts; ``None`` unless every block is a C table's."""
+        if self.parts is None:
+            return None
+        normalised, raw = _ngrams.normalise_and_score(normalizer, before, texts, self.parts)
+        return normalised, self._raw(raw, len(texts))
+
+    def _raw(self, summed: bytes, n: int) -> NDArray[np.float64]:
+        k = self.intercept.shape[0]
+        return np.frombuffer(summed, dtype=np.float64).reshape(n, k) + self.intercept
 
 
 def _refuse(reason: str) -> None:

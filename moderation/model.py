@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 
 from .fastpath import CompiledScorer, compile_scorer
 from .features import build_features
-from .normalize import normalize
+from .normalize import native_normalizer, normalize, normalize_many
 
 __all__ = ["ModerationModel", "UNKNOWN"]
 
@@ -108,6 +108,18 @@ class ModerationModel:
         """Raw linear scores as probabilities (the heads are logistic)."""
         return 1.0 / (1.0 + np.exp(-raw))
 
+    def normalised_probabilities(self, texts: Sequence[str]
+                                 ) -> tuple[list[str], NDArray[np.float64]]:
+        """Raw texts normalised, and their probabilities: in one C call, where the
+        normalisation and the scorer are both compiled."""
+        scorer, native = self.scorer(), native_normalizer()
+        fused = None if scorer is None or native is None else (
+            scorer.normalised_decision_function(texts, *native))
+        if fused is not None:
+            return fused[0], self.probability(fused[1])
+        normalised = normalize_many(list(texts))
+        return normalised, self.predict_proba_normalized(normalised)
+
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Probabilities for raw texts."""
-        return self.predict_proba_normalized([normalize(t) for t in texts])
+        return self.normalised_probabilities(texts)[1]

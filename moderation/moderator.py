@@ -273,8 +273,7 @@ class Moderator:
     def _normalised_probabilities(self, looked_up: _LookedUp) -> tuple[list[str], Any]:
         """The contents to score, normalised, and their probabilities (mostly C, with the
         GIL released: what a helper thread does for an overlapping batch)."""
-        normalised = normalize_many(looked_up[2])
-        return normalised, self.loaded.model.predict_proba_normalized(normalised)
+        return self.loaded.model.normalised_probabilities(looked_up[2])
 
     def _merge(self, looked_up: _LookedUp, normalised: list[str], probabilities: Any
                ) -> list[tuple[str, dict[str, float]]]:

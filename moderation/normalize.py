@@ -19,6 +19,7 @@ import logging
 import re
 import unicodedata
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ try:
 except ImportError:  # installed without compiling it: the Python passes serve
     Normalizer = None
 
-__all__ = ["Normalized", "normalize", "normalize_many", "normalize_field",
+__all__ = ["Normalized", "normalize", "normalize_many", "normalize_field", "native_normalizer",
            "normalize_with_offsets", "original_word_spans", "original_word_span_bytes",
            "fold_line_endings", "count_links", "link_hosts", "NATIVE"]
 
@@ -114,6 +115,12 @@ def normalize_many(texts: list[str]) -> list[str]:
     if NATIVE is None:
         return [passes.run(t, track=False).text for t in texts]
     return NATIVE.normalize_many(texts, _after_nfkc)  # type: ignore[no-any-return]
+
+
+def native_normalizer() -> tuple[Any, Callable[[str], str]] | None:
+    """The C passes and the pass a non-ASCII text takes before them (NFKC), for C code
+    that normalises a batch itself (moderation._ngrams); ``None`` without the C passes."""
+    return None if NATIVE is None else (NATIVE, _after_nfkc)
 
 
 # Author names and user agents come back comment after comment, and several checks

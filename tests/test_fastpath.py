@@ -287,40 +287,87 @@ def test_c_sublinear_tf_is_log_plus_one_to_the_last_bit_for_every_count():
     assert whole.tolist() == [math.log(70) + 1.0]
 
 
-def test_c_tables_tally_texts_as_the_scorer_sums_their_ids_to_the_last_bit(default_model):
-    # The tables' score_texts find, count and sum a batch's n-grams in one pass; the
-    # same texts' ids, written out and summed by _scoring.score_texts, are the reference.
+def _batch_texts() -> list[str]:
     from moderation.datasets import load_training_data
+
+    rng = np.random.default_rng(1)
+    corpus = [r.text for r in load_training_data(ROOT / "training_data")]
+    texts = TEXTS + corpus[:300]
+    # Long texts: counts past the sublinear table's end, and a word longer than any text
+    # before it (the scratch room grows).
+    texts += [" ".join(rng.choice(texts, size=40)) for _ in range(20)]
+    return texts + ["idiot " * 400, "x" * 5000, "", "\uff21\uff22\uff23 fullwidth", "caf\u00e9"]
+
+
+def test_c_tables_tally_texts_as_the_scorer_sums_their_ids_to_the_last_bit(default_model):
+    # A part's table finds, counts and sums a batch's n-grams in one pass; the same
+    # texts' ids, written out and summed by _scoring.score_texts, are the reference.
+    from moderation import _ngrams
     from moderation.fastpath import _scoring
 
     scorer = compile_scorer(default_model.features_, default_model.coef_,
                             default_model.intercept_)
-    rng = np.random.default_rng(1)
-    corpus = [r.text for r in load_training_data(ROOT / "training_data")]
-    texts = [normalize(t) for t in TEXTS + corpus[:300]]
-    # Long texts: counts past the sublinear table's end, and a word longer than any text
-    # before it (the scratch room grows).
-    texts += [" ".join(rng.choice(texts, size=40)) for _ in range(20)]
-    texts += ["idiot " * 400, "x" * 5000, ""]
+    texts = [normalize(t) for t in _batch_texts()]
+    shares = []
     for block in scorer.blocks:
-        tallied = block._tallied()
-        assert tallied is not None  # the C tables are built
-        args = (block.table, block.sublinear, block.binary, block.norm)
-        reference = _scoring.score_texts(block.table, *block._runs(texts), *args[1:])
-        assert tallied(texts, *args) == reference
-        assert tallied([], *args) == b""
+        part = block.part
+        assert part is not None  # the C tables are built
+        reference = _scoring.score_texts(block.table, *block._runs(texts), *part[2:])
+        assert _ngrams.score_texts(texts, [part]) == reference
+        assert _ngrams.score_texts([], [part]) == b""
+        shares.append(np.frombuffer(reference).reshape(len(texts), -1))
+    # Several parts: their shares added in order to zeros, as the blocks' loop adds them.
+    summed = np.zeros_like(shares[0])
+    for share in shares:
+        summed += share
+    both = np.frombuffer(_ngrams.score_texts(texts, scorer.parts)).reshape(len(texts), -1)
+    assert np.array_equal(both, summed)
+    assert np.array_equal(scorer.decision_function(texts), summed + scorer.intercept)
+
+
+def test_a_batch_is_normalised_and_scored_in_one_call_as_in_two(default_model):
+    from moderation.normalize import native_normalizer, normalize_many
+
+    scorer = compile_scorer(default_model.features_, default_model.coef_,
+                            default_model.intercept_)
+    raw = _batch_texts()
+    assert 0 < sum(t.isascii() for t in raw) < len(raw)  # both kinds, interleaved
+    normalised, scores = scorer.normalised_decision_function(raw, *native_normalizer())
+    assert normalised == normalize_many(raw)
+    assert np.array_equal(scores, scorer.decision_function(normalised))
+    assert default_model.normalised_probabilities(raw)[0] == normalised
+    assert scorer.normalised_decision_function([], *native_normalizer())[0] == []
 
 
 def test_c_tables_refuse_what_they_cannot_score(default_model):
+    from moderation import _ngrams
+    from moderation.normalize import native_normalizer
+
     scorer = compile_scorer(default_model.features_, default_model.coef_,
                             default_model.intercept_)
+    normalizer, before = native_normalizer()
     for block in scorer.blocks:
-        tallied = block._tallied()
+        table, weights, sublinear, binary, norm = block.part
         with pytest.raises(IndexError, match="outside the table"):
-            tallied(["you are an idiot"], block.table[:5], True, False, "l2")
+            _ngrams.score_texts(["you are an idiot"], [(table, weights[:5], True, False, "l2")])
         with pytest.raises(ValueError, match="norm"):
-            tallied(["text"], block.table, True, False, "max")
+            _ngrams.score_texts(["text"], [(table, weights, True, False, "max")])
         with pytest.raises(TypeError, match="str"):
-            tallied(["text", 3], block.table, True, False, "l2")
+            _ngrams.score_texts(["text", 3], [block.part])
         with pytest.raises(TypeError, match="k \\+ 1 columns"):
-            tallied(["text"], block.table[:, 0].copy(), True, False, "l2")
+            _ngrams.score_texts(["text"], [(table, weights[:, 0].copy(), True, False, "l2")])
+        with pytest.raises(TypeError, match="CharTable or WordTable"):
+            _ngrams.score_texts(["text"], [(normalizer, weights, True, False, "l2")])
+        with pytest.raises(TypeError, match="a part is"):
+            _ngrams.score_texts(["text"], [(table, weights)])
+        with pytest.raises(TypeError, match="initialised Normalizer"):
+            _ngrams.normalise_and_score(table, before, ["text"], [block.part])
+    word, char = (block.part for block in scorer.blocks)
+    with pytest.raises(ValueError, match="differ in categories"):
+        _ngrams.score_texts(["text"], [word, (char[0], char[1][:, 1:].copy(), *char[2:])])
+    with pytest.raises(ValueError, match="cannot prepare"):
+        _ngrams.normalise_and_score(normalizer, _refuse, ["fine", "caf\u00e9"], scorer.parts)
+
+
+def _refuse(text: str) -> str:
+    raise ValueError(f"cannot prepare {text!r}")

@@ -81,12 +81,12 @@ def test_sites_from_the_environment():
 def test_batch_mode_skips_submission_checks_and_calls_the_model_once(moderator):
     calls = []
     model = moderator.loaded.model
-    original = model.predict_proba_normalized
-    model.predict_proba_normalized = lambda texts: calls.append(len(texts)) or original(texts)
+    original = model.normalised_probabilities
+    model.normalised_probabilities = lambda texts: calls.append(len(texts)) or original(texts)
     try:
         results = moderator.moderate_many([GOOD, GOOD, {**GOOD, "content": "Another one."}])
     finally:
-        del model.predict_proba_normalized
+        del model.normalised_probabilities
     assert calls == [2]  # one model call; the repeated content is scored once
     assert len(results) == 3
     for result in results:

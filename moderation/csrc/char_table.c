@@ -6,11 +6,10 @@
  * gives a whitespace-free word's n-gram ids in scikit-learn's analyser order: n from
  * low to high, windows left to right, and a padded word no longer than n emitted once
  * as the only n-gram from n up; ids_texts(texts) does so for every whitespace word of
- * each text; score_texts(texts, table, ...) tallies those ids as they are found and gives
- * each text's raw scores (arith.h), which is what a batch needs, without writing the
- * ids out at all. The Python paths stay as the fallback and as the tests' reference.
+ * each text; char_tallier tallies those ids as they are found (tables.h), which is what
+ * scoring a batch needs, without writing the ids out at all. The Python paths stay as
+ * the fallback and as the tests' reference.
  */
-#include "arith.h"
 #include "codemap.h"
 #include "runs.h"
 #include "tables.h"
@@ -246,7 +245,7 @@ done:
 
 /* Every n-gram of text data[0:length) (a str of ``kind``) into ``tally``; ``chars`` and
  * ``ids`` have room for the longest word (see word_ngrams()). Every id the table holds
- * is within the weights (checked once, by the caller). */
+ * is a row of the weights (char_usable() says so first). */
 static inline __attribute__((always_inline)) void
 tally_text(const CharTableObject *self, int kind, const void *data, Py_ssize_t length,
            uint32_t *chars, int32_t *ids, Tally *tally, const Arith *arith) {
@@ -261,80 +260,46 @@ tally_text(const CharTableObject *self, int kind, const void *data, Py_ssize_t l
     }
 }
 
-/* score_texts(texts, table, sublinear, binary, norm) -> bytes: float64 (texts, k), the raw
- * scores of each text's n-grams, as _scoring.score_texts gives for ids_texts(texts).
- * Found, tallied and summed with the GIL released. */
-static PyObject *CharTable_score_texts(CharTableObject *self, PyObject *args) {
-    PyObject *texts, *table_obj;
-    int sublinear, binary;
-    const char *norm;
-    if (!PyArg_ParseTuple(args, "OOpps", &texts, &table_obj, &sublinear, &binary, &norm))
-        return NULL;
-    Py_buffer table;
-    Arith arith;
-    if (open_arith(table_obj, sublinear, binary, norm, &table, &arith) < 0) return NULL;
-    PyObject *tuple = str_tuple(self, texts), *result = NULL;
-    if (!tuple) {
-        PyBuffer_Release(&table);
-        return NULL;
+static int char_usable(PyObject *obj, Py_ssize_t width) {
+    CharTableObject *self = (CharTableObject *)obj;
+    if (!self->map.slots) {
+        PyErr_SetString(PyExc_RuntimeError, "CharTable.__init__ was not called");
+        return -1;
     }
-    Py_ssize_t count = PyTuple_GET_SIZE(tuple), k = arith.k;
-    Py_ssize_t per_char = self->high - self->low + 1, room = 0;
-    uint32_t *chars = NULL;
-    int32_t *ids = NULL;
-    double *out = PyMem_Malloc((count * k + 1) * sizeof(double));
-    double *sum = PyMem_Malloc((k + 1) * sizeof(double));
-    Tally tally = {0};
-    if (!out || !sum || tally_open(&tally, arith.width) < 0) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if (self->largest_id >= arith.width) {
+    if (self->largest_id >= width) {
         PyErr_SetString(PyExc_IndexError, "a term is outside the table");
-        goto done;
+        return -1;
     }
-    int failed = 0;
-    self->readers++;
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t t = 0; t < count && !failed; t++) {
-        PyObject *text = PyTuple_GET_ITEM(tuple, t);
-        Py_ssize_t length = PyUnicode_GET_LENGTH(text);
-        int kind = PyUnicode_KIND(text);
-        const void *data = PyUnicode_DATA(text);
-        if (length + 2 > room) { /* room for its longest word, whatever it is */
-            room = 2 * (length + 2);
-            PyMem_RawFree(chars);
-            PyMem_RawFree(ids);
-            chars = PyMem_RawMalloc(room * sizeof(uint32_t));
-            ids = PyMem_RawMalloc(per_char * room * sizeof(int32_t));
-            if (!chars || !ids) {
-                failed = 1;
-                break;
-            }
-        }
-        /* one copy of the walk per kind of str: a read is then one load, not a switch */
-        if (kind == PyUnicode_1BYTE_KIND)
-            tally_text(self, PyUnicode_1BYTE_KIND, data, length, chars, ids, &tally, &arith);
-        else if (kind == PyUnicode_2BYTE_KIND)
-            tally_text(self, PyUnicode_2BYTE_KIND, data, length, chars, ids, &tally, &arith);
-        else
-            tally_text(self, PyUnicode_4BYTE_KIND, data, length, chars, ids, &tally, &arith);
-        tally_score(&tally, &arith, sum, out + t * k);
-    }
-    Py_END_ALLOW_THREADS
-    self->readers--;
-    if (failed) PyErr_NoMemory();
-    else result = PyBytes_FromStringAndSize((const char *)out, count * k * (Py_ssize_t)sizeof(double));
-done:
-    PyBuffer_Release(&table);
-    tally_close(&tally);
-    PyMem_RawFree(chars);
-    PyMem_RawFree(ids);
-    PyMem_Free(out);
-    PyMem_Free(sum);
-    Py_DECREF(tuple);
-    return result;
+    return 0;
 }
+
+static void char_reading(PyObject *obj, int delta) { ((CharTableObject *)obj)->readers += delta; }
+
+static int char_tally(PyObject *obj, int kind, const void *data, Py_ssize_t length,
+                      Scratch *scratch, Tally *tally, const Arith *arith) {
+    const CharTableObject *self = (const CharTableObject *)obj;
+    if (length + 2 > scratch->size) { /* room for its longest word, whatever it is */
+        Py_ssize_t room = 2 * (length + 2);
+        scratch_close(scratch);
+        scratch->room[0] = PyMem_RawMalloc(room * sizeof(uint32_t));
+        scratch->room[1] = PyMem_RawMalloc((self->high - self->low + 1) * room * sizeof(int32_t));
+        if (!scratch->room[0] || !scratch->room[1]) return -1;
+        scratch->size = room;
+    }
+    /* one copy of the walk per kind of str: a read is then one load, not a switch */
+    if (kind == PyUnicode_1BYTE_KIND)
+        tally_text(self, PyUnicode_1BYTE_KIND, data, length, scratch->room[0], scratch->room[1],
+                   tally, arith);
+    else if (kind == PyUnicode_2BYTE_KIND)
+        tally_text(self, PyUnicode_2BYTE_KIND, data, length, scratch->room[0], scratch->room[1],
+                   tally, arith);
+    else
+        tally_text(self, PyUnicode_4BYTE_KIND, data, length, scratch->room[0], scratch->room[1],
+                   tally, arith);
+    return 0;
+}
+
+const Tallier char_tallier = {&CharTableType, char_usable, char_reading, char_tally};
 
 static PyObject *CharTable_ids(CharTableObject *self, PyObject *word) {
     return char_ids(self, word);
@@ -369,9 +334,6 @@ static PyMethodDef CharTable_methods[] = {
      "ids_many(words) -> list of bytes: ids(word) for each word."},
     {"ids_texts", (PyCFunction)CharTable_ids_texts, METH_O,
      "ids_texts(texts) -> (lengths, ids): int64 and int32 bytes, every word's ids per text."},
-    {"score_texts", (PyCFunction)CharTable_score_texts, METH_VARARGS,
-     "score_texts(texts, table, sublinear, binary, norm) -> bytes: float64 (texts, k) raw "
-     "scores of each text's n-grams."},
     {NULL, NULL, 0, NULL},
 };
 

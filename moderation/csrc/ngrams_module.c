@@ -1,14 +1,334 @@
 /* moderation._ngrams: vocabulary ids of char_wb and word n-grams through compiled hash
  * tables, the look-ups moderation/char_ngrams.py and word_ngrams.py otherwise do
- * through dicts and numpy searches. */
+ * through dicts and numpy searches; and a batch's raw scores from them.
+ *
+ * score_texts(texts, parts) sums, for each text, the raw scores of each part: a part is
+ * (table, weights, sublinear, binary, norm), the table a CharTable or WordTable finding
+ * the n-grams, the weights and options its vectoriser's (arith.h). The parts are added
+ * in order to zeros, as fastpath.CompiledScorer adds its blocks' scores.
+ *
+ * normalise_and_score(normalizer, before, texts, parts) is (normalised texts,
+ * score_texts(normalised texts, parts)), with the ASCII texts (nearly every comment)
+ * normalised through moderation._normalize's C entry in the same stretch without the
+ * GIL: a helper thread scoring a batch then needs the GIL only to start and to finish.
+ * The other texts go through normalizer.normalize_many(texts, before) first.
+ */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "normalize_api.h"
 #include "tables.h"
+
+/* A text as the talliers read it. */
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t length;
+} TextRef;
+
+typedef struct {
+    const Tallier *tallier;
+    PyObject *table; /* borrowed from the parts argument, which the caller holds */
+    Py_buffer weights;
+    Arith arith;
+    Tally tally;
+    Scratch scratch;
+} Part;
+
+typedef struct {
+    Part *parts;
+    Py_ssize_t count, k;
+} Parts;
+
+static void parts_close(Parts *p) {
+    for (Py_ssize_t i = 0; i < p->count; i++) {
+        PyBuffer_Release(&p->parts[i].weights);
+        tally_close(&p->parts[i].tally);
+        scratch_close(&p->parts[i].scratch);
+    }
+    PyMem_Free(p->parts);
+    p->parts = NULL;
+    p->count = 0;
+}
+
+/* The parts argument, each table checked against its weights; -1 with an error set. */
+static int parts_open(PyObject *obj, Parts *p) {
+    p->parts = NULL;
+    p->count = 0;
+    PyObject *seq = PySequence_Fast(obj, "parts must be a sequence of (table, weights, "
+                                         "sublinear, binary, norm)");
+    if (!seq) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    p->parts = PyMem_Calloc(n + 1, sizeof(Part));
+    if (!p->parts) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Part *part = &p->parts[i];
+        PyObject *weights;
+        int sublinear, binary;
+        const char *norm;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "OOpps;a part is (table, "
+                              "weights, sublinear, binary, norm)", &part->table, &weights,
+                              &sublinear, &binary, &norm))
+            goto fail;
+        part->tallier = PyObject_TypeCheck(part->table, &CharTableType)   ? &char_tallier
+                        : PyObject_TypeCheck(part->table, &WordTableType) ? &word_tallier
+                                                                           : NULL;
+        if (!part->tallier) {
+            PyErr_SetString(PyExc_TypeError, "a part's table must be a CharTable or WordTable");
+            goto fail;
+        }
+        if (open_arith(weights, sublinear, binary, norm, &part->weights, &part->arith) < 0)
+            goto fail;
+        p->count++; /* its buffer is held: released by parts_close() */
+        if (part->tallier->usable(part->table, part->arith.width) < 0) goto fail;
+        if (i && part->arith.k != p->parts[0].arith.k) {
+            PyErr_SetString(PyExc_ValueError, "the parts' weights differ in categories");
+            goto fail;
+        }
+        if (tally_open(&part->tally, part->arith.width) < 0) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+    }
+    p->k = n ? p->parts[0].arith.k : 0;
+    Py_DECREF(seq);
+    return 0;
+fail:
+    Py_DECREF(seq);
+    parts_close(p);
+    return -1;
+}
+
+static void parts_reading(Parts *p, int delta) {
+    for (Py_ssize_t i = 0; i < p->count; i++)
+        p->parts[i].tallier->reading(p->parts[i].table, delta);
+}
+
+/* Each text's summed raw scores to out (count x k); -1 when out of memory. No GIL. */
+static int score_refs(Parts *p, const TextRef *texts, Py_ssize_t count, double *out) {
+    double *sum = PyMem_RawMalloc((p->k + 1) * sizeof(double));
+    double *share = PyMem_RawMalloc((p->k + 1) * sizeof(double));
+    int failed = !sum || !share;
+    for (Py_ssize_t t = 0; t < count && !failed; t++) {
+        double *row = out + t * p->k;
+        for (Py_ssize_t j = 0; j < p->k; j++) row[j] = 0.0;
+        for (Py_ssize_t i = 0; i < p->count && !failed; i++) {
+            Part *part = &p->parts[i];
+            failed = part->tallier->tally(part->table, texts[t].kind, texts[t].data,
+                                          texts[t].length, &part->scratch, &part->tally,
+                                          &part->arith) < 0;
+            tally_score(&part->tally, &part->arith, sum, share);
+            for (Py_ssize_t j = 0; j < p->k; j++) row[j] += share[j];
+        }
+    }
+    PyMem_RawFree(sum);
+    PyMem_RawFree(share);
+    return failed ? -1 : 0;
+}
+
+/* The texts of a sequence as a tuple of str, each ready to be read without the GIL (the
+ * tuple holds them, and nothing can change it); NULL on error (set). */
+static PyObject *str_tuple(PyObject *texts) {
+    PyObject *tuple = PySequence_Tuple(texts);
+    if (!tuple) return NULL;
+    for (Py_ssize_t t = 0; t < PyTuple_GET_SIZE(tuple); t++) {
+        PyObject *text = PyTuple_GET_ITEM(tuple, t);
+        if (!PyUnicode_Check(text)) {
+            PyErr_SetString(PyExc_TypeError, "a text must be a str");
+            Py_DECREF(tuple);
+            return NULL;
+        }
+        if (PyUnicode_READY(text) < 0) {
+            Py_DECREF(tuple);
+            return NULL;
+        }
+    }
+    return tuple;
+}
+
+static void ref_of(PyObject *text, TextRef *ref) {
+    ref->kind = PyUnicode_KIND(text);
+    ref->data = PyUnicode_DATA(text);
+    ref->length = PyUnicode_GET_LENGTH(text);
+}
+
+static PyObject *score_texts(PyObject *module, PyObject *args) {
+    PyObject *texts, *parts_obj;
+    if (!PyArg_ParseTuple(args, "OO", &texts, &parts_obj)) return NULL;
+    PyObject *tuple = str_tuple(texts), *result = NULL;
+    if (!tuple) return NULL;
+    Parts parts;
+    Py_ssize_t count = PyTuple_GET_SIZE(tuple);
+    TextRef *refs = NULL;
+    double *out = NULL;
+    if (parts_open(parts_obj, &parts) < 0) goto done;
+    refs = PyMem_Malloc((count + 1) * sizeof(TextRef));
+    out = PyMem_Malloc((count * parts.k + 1) * sizeof(double));
+    if (!refs || !out) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < count; t++) ref_of(PyTuple_GET_ITEM(tuple, t), &refs[t]);
+    int failed;
+    parts_reading(&parts, 1);
+    Py_BEGIN_ALLOW_THREADS
+    failed = score_refs(&parts, refs, count, out);
+    Py_END_ALLOW_THREADS
+    parts_reading(&parts, -1);
+    result = failed ? PyErr_NoMemory()
+                    : PyBytes_FromStringAndSize((const char *)out,
+                                                count * parts.k * (Py_ssize_t)sizeof(double));
+done:
+    parts_close(&parts);
+    PyMem_Free(refs);
+    PyMem_Free(out);
+    Py_DECREF(tuple);
+    return result;
+}
+
+/* ASCII texts' normalised forms, one after another (ASCII in, ASCII out). */
+typedef struct {
+    char *chars;
+    Py_ssize_t used, room;
+} Forms;
+
+static int forms_add(Forms *f, const Py_UCS4 *chars, Py_ssize_t n) {
+    if (f->used + n > f->room) {
+        Py_ssize_t room = f->room ? f->room : 4096;
+        while (room < f->used + n) room *= 2;
+        char *grown = PyMem_RawRealloc(f->chars, room);
+        if (!grown) return -1;
+        f->chars = grown;
+        f->room = room;
+    }
+    for (Py_ssize_t j = 0; j < n; j++) f->chars[f->used + j] = (char)chars[j];
+    f->used += n;
+    return 0;
+}
+
+static PyObject *normalise_and_score(PyObject *module, PyObject *args) {
+    PyObject *normalizer, *before, *texts, *parts_obj;
+    if (!PyArg_ParseTuple(args, "OOOO", &normalizer, &before, &texts, &parts_obj)) return NULL;
+    NormalizeAPI *api = PyCapsule_Import(NORMALIZE_API_CAPSULE, 0);
+    if (!api) return NULL;
+    if (!api->ready(normalizer)) {
+        PyErr_SetString(PyExc_TypeError, "normalizer must be an initialised Normalizer");
+        return NULL;
+    }
+    PyObject *tuple = str_tuple(texts), *others = NULL, *done_others = NULL, *result = NULL;
+    PyObject *normalised = NULL;
+    if (!tuple) return NULL;
+    Parts parts = {NULL, 0, 0};
+    Py_ssize_t count = PyTuple_GET_SIZE(tuple);
+    TextRef *refs = NULL;
+    Py_ssize_t *ends = NULL; /* an ASCII text's form ends there in forms.chars; -1 others */
+    double *out = NULL;
+    Forms forms = {NULL, 0, 0};
+    NormalizeScratch *scratch = NULL;
+    if (parts_open(parts_obj, &parts) < 0) goto done;
+    refs = PyMem_Malloc((count + 1) * sizeof(TextRef));
+    ends = PyMem_Malloc((count + 1) * sizeof(Py_ssize_t));
+    out = PyMem_Malloc((count * parts.k + 1) * sizeof(double));
+    scratch = api->scratch_new();
+    if (!refs || !ends || !out || !scratch || !(others = PyList_New(0))) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
+    /* The non-ASCII texts first, with the GIL: their NFKC and lower-casing are Python's. */
+    for (Py_ssize_t t = 0; t < count; t++)
+        if (!PyUnicode_IS_ASCII(PyTuple_GET_ITEM(tuple, t)) &&
+            PyList_Append(others, PyTuple_GET_ITEM(tuple, t)) < 0)
+            goto done;
+    done_others = PyObject_CallMethod(normalizer, "normalize_many", "OO", others, before);
+    if (!done_others) goto done;
+    if (!PyList_Check(done_others) || PyList_GET_SIZE(done_others) != PyList_GET_SIZE(others)) {
+        PyErr_SetString(PyExc_TypeError, "normalize_many gave something else than a list");
+        goto done;
+    }
+    for (Py_ssize_t o = 0; o < PyList_GET_SIZE(done_others); o++)
+        if (PyUnicode_READY(PyList_GET_ITEM(done_others, o)) < 0) goto done;
+    int failed = 0;
+    Py_ssize_t other = 0;
+    parts_reading(&parts, 1);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t t = 0; t < count && !failed; t++) {
+        PyObject *text = PyTuple_GET_ITEM(tuple, t);
+        if (!PyUnicode_IS_ASCII(text)) {
+            ends[t] = -1;
+            ref_of(PyList_GET_ITEM(done_others, other++), &refs[t]);
+            continue;
+        }
+        const Py_UCS4 *chars;
+        Py_ssize_t n;
+        failed = api->ascii(normalizer, text, scratch, &chars, &n) < 0 ||
+                 forms_add(&forms, chars, n) < 0;
+        ends[t] = forms.used;
+    }
+    /* The forms are in place (the buffer grew as they came): point at them. */
+    Py_ssize_t start = 0;
+    for (Py_ssize_t t = 0; t < count && !failed; t++) {
+        if (ends[t] < 0) continue;
+        refs[t].kind = PyUnicode_1BYTE_KIND;
+        refs[t].data = forms.chars + start;
+        refs[t].length = ends[t] - start;
+        start = ends[t];
+    }
+    if (!failed) failed = score_refs(&parts, refs, count, out);
+    Py_END_ALLOW_THREADS
+    parts_reading(&parts, -1);
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (!(normalised = PyList_New(count))) goto done;
+    other = 0;
+    for (Py_ssize_t t = 0; t < count; t++) {
+        PyObject *one;
+        if (ends[t] < 0) {
+            one = Py_NewRef(PyList_GET_ITEM(done_others, other++));
+        } else if ((one = PyUnicode_New(refs[t].length, 127))) {
+            memcpy(PyUnicode_1BYTE_DATA(one), refs[t].data, refs[t].length);
+        } else {
+            goto done;
+        }
+        PyList_SET_ITEM(normalised, t, one);
+    }
+    PyObject *scores = PyBytes_FromStringAndSize((const char *)out,
+                                                 count * parts.k * (Py_ssize_t)sizeof(double));
+    if (scores) result = PyTuple_Pack(2, normalised, scores);
+    Py_XDECREF(scores);
+done:
+    parts_close(&parts);
+    api->scratch_free(scratch);
+    PyMem_RawFree(forms.chars);
+    PyMem_Free(refs);
+    PyMem_Free(ends);
+    PyMem_Free(out);
+    Py_XDECREF(others);
+    Py_XDECREF(done_others);
+    Py_XDECREF(normalised);
+    Py_DECREF(tuple);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"score_texts", score_texts, METH_VARARGS,
+     "score_texts(texts, parts) -> bytes: float64 (texts, k), each text's raw scores summed "
+     "over the parts, each (table, weights, sublinear, binary, norm)."},
+    {"normalise_and_score", normalise_and_score, METH_VARARGS,
+     "normalise_and_score(normalizer, before, texts, parts) -> (list of str, bytes): the "
+     "texts normalised and score_texts() of them."},
+    {NULL, NULL, 0, NULL},
+};
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_ngrams",
-    "Vocabulary ids of char_wb and word n-grams through compiled hash tables.", -1, NULL,
+    "Vocabulary ids of char_wb and word n-grams through compiled hash tables, and the raw "
+    "scores of batches of texts from them.", -1, methods,
 };
 
 static int add_type(PyObject *m, PyTypeObject *type, const char *name) {

@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "normalize_api.h"
+
 /* ---------------------------------------------------------------- buffers */
 
 typedef struct {
@@ -1365,6 +1367,40 @@ static struct PyModuleDef module = {
     "moderation/normalize.py's passes after NFKC, in C.", -1, NULL,
 };
 
+/* ---------------------------------------------------------------- the C API */
+
+struct NormalizeScratch {
+    Buf a, b;
+};
+
+static NormalizeScratch *scratch_new(void) {
+    return PyMem_RawCalloc(1, sizeof(NormalizeScratch));
+}
+
+static void scratch_free(NormalizeScratch *scratch) {
+    if (!scratch) return;
+    buf_free(&scratch->a);
+    buf_free(&scratch->b);
+    PyMem_RawFree(scratch);
+}
+
+static int api_ascii(PyObject *normalizer, PyObject *text, NormalizeScratch *scratch,
+                     const Py_UCS4 **out, Py_ssize_t *n) {
+    Buf *cur = &scratch->a, *spare = &scratch->b;
+    if (load(text, cur, 0, NULL, NULL) ||
+        run_passes((const NormalizerObject *)normalizer, &cur, &spare, 0, ALL, 1))
+        return -1;
+    *out = cur->c;
+    *n = cur->n;
+    return 0;
+}
+
+static int api_ready(PyObject *obj) {
+    return PyObject_TypeCheck(obj, &NormalizerType) && ((NormalizerObject *)obj)->ready;
+}
+
+static NormalizeAPI api = {scratch_new, scratch_free, api_ascii, api_ready};
+
 PyMODINIT_FUNC PyInit__normalize(void) {
     fill_ascii_props();
     if (PyType_Ready(&NormalizerType) < 0) return NULL;
@@ -1373,6 +1409,12 @@ PyMODINIT_FUNC PyInit__normalize(void) {
     Py_INCREF(&NormalizerType);
     if (PyModule_AddObject(m, "Normalizer", (PyObject *)&NormalizerType) < 0) {
         Py_DECREF(&NormalizerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    PyObject *capsule = PyCapsule_New(&api, NORMALIZE_API_CAPSULE, NULL);
+    if (!capsule || PyModule_AddObject(m, "_C_API", capsule) < 0) {
+        Py_XDECREF(capsule);
         Py_DECREF(m);
         return NULL;
     }

@@ -1,10 +1,41 @@
-/* The n-gram table types of moderation._ngrams (char_table.c, word_table.c). */
+/* The n-gram table types of moderation._ngrams (char_table.c, word_table.c), and what
+ * each does for a batch: find a text's n-grams and tally their ids (arith.h), with the
+ * GIL released. ngrams_module.c scores batches through these. */
 #ifndef MODERATION_TABLES_H
 #define MODERATION_TABLES_H
 
-#include <Python.h>
+#include "arith.h"
 
 extern PyTypeObject CharTableType;
 extern PyTypeObject WordTableType;
+
+/* Scratch room a table reuses text after text (raw allocator: no GIL needed). */
+typedef struct {
+    void *room[2];
+    Py_ssize_t size; /* the longest text it has room for */
+} Scratch;
+
+static inline void scratch_close(Scratch *s) {
+    PyMem_RawFree(s->room[0]);
+    PyMem_RawFree(s->room[1]);
+    s->room[0] = s->room[1] = NULL;
+    s->size = -1;
+}
+
+/* A table's part in scoring a batch. */
+typedef struct {
+    PyTypeObject *type;
+    /* 0 when the table is filled and each id it finds is a row of ``width`` (with the
+     * GIL; -1 with an error set otherwise). */
+    int (*usable)(PyObject *table, Py_ssize_t width);
+    /* Count a reader in (+1) or out (-1): __init__ refuses while one reads (GIL held). */
+    void (*reading)(PyObject *table, int delta);
+    /* The n-grams of the text data[0:length) (a str's ``kind`` and data) into ``tally``;
+     * -1 when out of memory (no error set). No GIL needed. */
+    int (*tally)(PyObject *table, int kind, const void *data, Py_ssize_t length,
+                 Scratch *scratch, Tally *tally, const Arith *arith);
+} Tallier;
+
+extern const Tallier char_tallier, word_tallier;
 
 #endif

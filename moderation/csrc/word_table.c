@@ -6,12 +6,10 @@
  * gives the ids of its known unigrams (in order), then of its known bigrams (in order:
  * first token's number * base + second's, looked up as an integer code), each with
  * the whitespace words (str.split's) its first and last token lie in and the text
- * offsets it spans; score_texts(texts, table, ...) tallies the ids of each text's
- * n-grams as they are found and gives its raw scores (arith.h), which is all a batch
- * needs. The Python path in word_ngrams.py stays as the fallback and as the tests'
- * reference.
+ * offsets it spans; word_tallier tallies the ids of a text's n-grams as they are found
+ * (tables.h), which is all scoring a batch needs. The Python path in word_ngrams.py
+ * stays as the fallback and as the tests' reference.
  */
-#include "arith.h"
 #include "codemap.h"
 #include "runs.h"
 #include "tables.h"
@@ -28,6 +26,7 @@ typedef struct {
     Py_ssize_t base;       /* tokens + 1 */
     int unigrams, bigrams;
     CodeMap pairs;
+    int64_t largest_id; /* the largest unigram or bigram id (-1 when none) */
     int readers; /* calls looking up with the GIL released: __init__ must wait for none */
 } WordTableObject;
 
@@ -171,6 +170,12 @@ static int WordTable_init(WordTableObject *self, PyObject *args, PyObject *kwds)
         self->slots[slot] = number;
     }
     ok = codemap_fill(&self->pairs, &codes, &ids);
+    self->largest_id = -1;
+    for (Py_ssize_t i = 0; !ok && i <= n; i++)
+        if (self->unigram[i] > self->largest_id) self->largest_id = self->unigram[i];
+    for (Py_ssize_t i = 0; !ok && i < ids.len / 8; i++)
+        if (((const int64_t *)ids.buf)[i] > self->largest_id)
+            self->largest_id = ((const int64_t *)ids.buf)[i];
 done:
     if (ok) WordTable_free(self);
     PyBuffer_Release(&unigram);
@@ -184,14 +189,10 @@ typedef struct {
     uint32_t number;
 } Token;
 
-/* The text's tokens with their numbers and whitespace words (free with PyMem_RawFree);
- * NULL when out of memory, with no error set: it runs without the GIL too. */
-static Token *tokenise(const WordTableObject *self, PyObject *text, Py_ssize_t *count) {
-    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    Token *tokens = PyMem_RawMalloc((length / 2 + 1) * sizeof(Token));
-    if (!tokens) return NULL;
+/* The tokens of text data[0:length) (a str's kind and data) with their numbers and
+ * whitespace words, written to ``tokens`` (room for length / 2 + 1); returns how many. */
+static Py_ssize_t tokens_of(const WordTableObject *self, int kind, const void *data,
+                            Py_ssize_t length, Token *tokens) {
     Py_ssize_t n = 0, unit = 0, i = 0;
     if (length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, 0))) unit = -1;
     while (i < length) {
@@ -212,7 +213,15 @@ static Token *tokenise(const WordTableObject *self, PyObject *text, Py_ssize_t *
         }
         i = j;
     }
-    *count = n;
+    return n;
+}
+
+/* The text's tokens (free with PyMem_RawFree) and their number in *count; NULL when out
+ * of memory, with no error set: it runs without the GIL too. */
+static Token *tokenise(const WordTableObject *self, PyObject *text, Py_ssize_t *count) {
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    Token *tokens = PyMem_RawMalloc((length / 2 + 1) * sizeof(Token));
+    if (tokens) *count = tokens_of(self, PyUnicode_KIND(text), PyUnicode_DATA(text), length, tokens);
     return tokens;
 }
 
@@ -315,84 +324,47 @@ done:
     return result;
 }
 
-/* score_texts(texts, table, sublinear, binary, norm) -> bytes: float64 (texts, k), the raw
- * scores of each text's unigrams and bigrams, as _scoring.score_texts gives for
- * ids_many(texts). Found, tallied and summed with the GIL released. */
-static PyObject *WordTable_score_texts(WordTableObject *self, PyObject *args) {
-    PyObject *texts, *table_obj;
-    int sublinear, binary;
-    const char *norm;
-    if (!PyArg_ParseTuple(args, "OOpps", &texts, &table_obj, &sublinear, &binary, &norm))
-        return NULL;
-    Py_buffer table;
-    Arith arith;
-    if (open_arith(table_obj, sublinear, binary, norm, &table, &arith) < 0) return NULL;
-    PyObject *tuple = PySequence_Tuple(texts), *result = NULL;
-    double *out = NULL, *sum = NULL;
-    int64_t *ids = NULL;
-    Tally tally = {0};
-    if (!tuple) goto done;
-    Py_ssize_t count = PyTuple_GET_SIZE(tuple), k = arith.k, room = 0;
-    for (Py_ssize_t t = 0; t < count; t++) {
-        PyObject *text = PyTuple_GET_ITEM(tuple, t);
-        if (check_text(self, text) || PyUnicode_READY(text) < 0) goto done;
+static int word_usable(PyObject *obj, Py_ssize_t width) {
+    WordTableObject *self = (WordTableObject *)obj;
+    if (!self->slots) {
+        PyErr_SetString(PyExc_RuntimeError, "WordTable.__init__ was not called");
+        return -1;
     }
-    out = PyMem_Malloc((count * k + 1) * sizeof(double));
-    sum = PyMem_Malloc((k + 1) * sizeof(double));
-    if (!out || !sum || tally_open(&tally, arith.width) < 0) {
-        PyErr_NoMemory();
-        goto done;
+    if (self->largest_id >= width) {
+        PyErr_SetString(PyExc_IndexError, "a term is outside the table");
+        return -1;
     }
-    int failed = 0, outside = 0;
-    self->readers++;
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t t = 0; t < count && !failed && !outside; t++) {
-        Py_ssize_t n;
-        Token *tokens = tokenise(self, PyTuple_GET_ITEM(tuple, t), &n);
-        if (tokens && 2 * n + 1 > room) {
-            room = 2 * (2 * n + 1);
-            PyMem_RawFree(ids);
-            ids = PyMem_RawMalloc(room * sizeof(int64_t));
-        }
-        if (!tokens || !ids) {
-            PyMem_RawFree(tokens);
-            failed = 1;
-            break;
-        }
-        Py_ssize_t found = known(self, tokens, n, ids, NULL);
-        PyMem_RawFree(tokens);
-        for (Py_ssize_t g = 0; g < found; g++) {
-            if (ids[g] >= arith.width) {
-                outside = 1;
-                break;
-            }
-            tally_add(&tally, &arith, ids[g]);
-        }
-        tally_score(&tally, &arith, sum, out + t * k);
-    }
-    Py_END_ALLOW_THREADS
-    self->readers--;
-    if (failed) PyErr_NoMemory();
-    else if (outside) PyErr_SetString(PyExc_IndexError, "a term is outside the table");
-    else result = PyBytes_FromStringAndSize((const char *)out, count * k * (Py_ssize_t)sizeof(double));
-done:
-    PyBuffer_Release(&table);
-    tally_close(&tally);
-    PyMem_RawFree(ids);
-    PyMem_Free(out);
-    PyMem_Free(sum);
-    Py_XDECREF(tuple);
-    return result;
+    return 0;
 }
+
+static void word_reading(PyObject *obj, int delta) { ((WordTableObject *)obj)->readers += delta; }
+
+static int word_tally(PyObject *obj, int kind, const void *data, Py_ssize_t length,
+                      Scratch *scratch, Tally *tally, const Arith *arith) {
+    const WordTableObject *self = (const WordTableObject *)obj;
+    if (length > scratch->size) {
+        Py_ssize_t room = 2 * length + 2;
+        scratch_close(scratch);
+        scratch->room[0] = PyMem_RawMalloc((room / 2 + 1) * sizeof(Token));
+        scratch->room[1] = PyMem_RawMalloc((room + 1) * sizeof(int64_t));
+        if (!scratch->room[0] || !scratch->room[1]) return -1;
+        scratch->size = room;
+    }
+    Token *tokens = scratch->room[0];
+    int64_t *ids = scratch->room[1];
+    Py_ssize_t n = tokens_of(self, kind, data, length, tokens);
+    Py_ssize_t found = known(self, tokens, n, ids, NULL);
+    for (Py_ssize_t g = 0; g < found; g++) tally_add(tally, arith, ids[g]);
+    return 0;
+}
+
+const Tallier word_tallier = {&WordTableType, word_usable, word_reading, word_tally};
 
 static PyMethodDef WordTable_methods[] = {
     {"find", (PyCFunction)WordTable_find, METH_O,
      "find(text) -> bytes: int64 rows (id, first word, last word, start, end)."},
     {"ids_many", (PyCFunction)WordTable_ids_many, METH_O,
      "ids_many(texts) -> (lengths, ids): int64 bytes, ids per text and all ids."},
-    {"score_texts", (PyCFunction)WordTable_score_texts, METH_VARARGS,
-     "score_texts(texts, table, sublinear, binary, norm) -> bytes: float64 (texts, k) raw "
-     "scores of each text's unigrams and bigrams."},
     {NULL, NULL, 0, NULL},
 };
 
