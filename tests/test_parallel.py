@@ -64,3 +64,17 @@ def test_cli_workers_option(models_dir, tmp_path, monkeypatch):
                                       "--batch-size", "5"])
     assert result.exit_code == 0, result.output
     assert f"{len(ROWS)} rows scored" in result.output
+
+
+def _overlapping(_result: dict) -> bool:
+    from moderation.rescore import pool
+
+    return pool._MODERATOR.overlap
+
+
+def test_pool_workers_score_without_a_helper_thread(moderator):
+    # The processes keep every core busy: a helper thread in each would contend.
+    jobs = [(i, ROWS[:2], None) for i in range(4)]
+    results = list(score_batches(moderator, jobs, workers=2, finish=_overlapping))
+    assert [flags for _, flags in results] == [[False, False]] * 4
+    assert moderator.overlap is True  # the caller's own moderator keeps its setting

