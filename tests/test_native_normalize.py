@@ -78,6 +78,20 @@ def test_random_texts_normalise_as_the_python_passes_do(seed):
     _assert_batch_matches(texts)
 
 
+def test_every_cased_character_lowers_in_a_batch_as_str_lower_does():
+    # A batch lowers most non-ASCII texts in C (CPython's simple mapping), without the
+    # GIL; str.lower() is the reference, character by character and in context.
+    cased = [chr(c) for c in range(0x80, 0x110000)
+             if not 0xD800 <= c < 0xE000 and chr(c).lower() != chr(c)]
+    assert "\u0130" in cased and "\u03a3" in cased  # the two Python keeps lowering
+    texts = [" ".join(cased[i:i + 40]) for i in range(0, len(cased), 40)]
+    texts += ["".join(cased[i:i + 40]) for i in range(0, len(cased), 40)]
+    texts += [f"ab{c}cd {c}" for c in cased]
+    exact = [passes.run(t, track=False, exact=True).text for t in texts]
+    assert norm.normalize_many(texts) == exact
+    assert [norm.normalize(t) for t in texts] == exact
+
+
 def test_the_training_data_normalises_as_the_python_passes_do():
     texts = _training_texts()
     for text in texts:

@@ -8,10 +8,11 @@
  * in order to zeros, as fastpath.CompiledScorer adds its blocks' scores.
  *
  * normalise_and_score(normalizer, before, texts, parts) is (normalised texts,
- * score_texts(normalised texts, parts)), with the ASCII texts (nearly every comment)
- * normalised through moderation._normalize's C entry in the same stretch without the
- * GIL: a helper thread scoring a batch then needs the GIL only to start and to finish.
- * The other texts go through normalizer.normalize_many(texts, before) first.
+ * score_texts(normalised texts, parts)), the texts normalised through
+ * moderation._normalize's C entry in the same stretch without the GIL: a helper thread
+ * scoring a batch then needs the GIL only to start and to finish. With the GIL, first,
+ * each non-ASCII text goes through ``before`` (the NFKC pass), and the rare one whose
+ * lower-casing needs Python (U+0130, U+03A3) through normalizer.normalize().
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -190,25 +191,32 @@ done:
     return result;
 }
 
-/* ASCII texts' normalised forms, one after another (ASCII in, ASCII out). */
+/* Normalised forms, one after another: ASCII ones a byte a character (their scoring then
+ * reads a 1-byte str's layout), the others four. */
 typedef struct {
-    char *chars;
-    Py_ssize_t used, room;
+    void *chars;
+    Py_ssize_t used, room, size;
 } Forms;
 
 static int forms_add(Forms *f, const Py_UCS4 *chars, Py_ssize_t n) {
     if (f->used + n > f->room) {
         Py_ssize_t room = f->room ? f->room : 4096;
         while (room < f->used + n) room *= 2;
-        char *grown = PyMem_RawRealloc(f->chars, room);
+        void *grown = PyMem_RawRealloc(f->chars, room * f->size);
         if (!grown) return -1;
         f->chars = grown;
         f->room = room;
     }
-    for (Py_ssize_t j = 0; j < n; j++) f->chars[f->used + j] = (char)chars[j];
+    if (f->size == 1)
+        for (Py_ssize_t j = 0; j < n; j++) ((char *)f->chars)[f->used + j] = (char)chars[j];
+    else
+        memcpy((Py_UCS4 *)f->chars + f->used, chars, n * sizeof(Py_UCS4));
     f->used += n;
     return 0;
 }
+
+/* Where each text's normalised form is found. */
+enum { IN_ASCII_FORMS, IN_WIDE_FORMS, IN_PYTHON };
 
 static PyObject *normalise_and_score(PyObject *module, PyObject *args) {
     PyObject *normalizer, *before, *texts, *parts_obj;
@@ -219,63 +227,80 @@ static PyObject *normalise_and_score(PyObject *module, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "normalizer must be an initialised Normalizer");
         return NULL;
     }
-    PyObject *tuple = str_tuple(texts), *others = NULL, *done_others = NULL, *result = NULL;
-    PyObject *normalised = NULL;
+    PyObject *tuple = str_tuple(texts), *ready = NULL, *result = NULL, *normalised = NULL;
     if (!tuple) return NULL;
     Parts parts = {NULL, 0, 0};
     Py_ssize_t count = PyTuple_GET_SIZE(tuple);
     TextRef *refs = NULL;
-    Py_ssize_t *ends = NULL; /* an ASCII text's form ends there in forms.chars; -1 others */
+    Py_ssize_t *ends = NULL; /* where a text's form ends in its Forms */
+    char *where = NULL;
     double *out = NULL;
-    Forms forms = {NULL, 0, 0};
+    Forms narrow = {NULL, 0, 0, 1}, wide = {NULL, 0, 0, sizeof(Py_UCS4)};
     NormalizeScratch *scratch = NULL;
     if (parts_open(parts_obj, &parts) < 0) goto done;
     refs = PyMem_Malloc((count + 1) * sizeof(TextRef));
     ends = PyMem_Malloc((count + 1) * sizeof(Py_ssize_t));
+    where = PyMem_Malloc(count + 1);
     out = PyMem_Malloc((count * parts.k + 1) * sizeof(double));
     scratch = api->scratch_new();
-    if (!refs || !ends || !out || !scratch || !(others = PyList_New(0))) {
+    if (!refs || !ends || !where || !out || !scratch || !(ready = PyList_New(count))) {
         if (!PyErr_Occurred()) PyErr_NoMemory();
         goto done;
     }
-    /* The non-ASCII texts first, with the GIL: their NFKC and lower-casing are Python's. */
-    for (Py_ssize_t t = 0; t < count; t++)
-        if (!PyUnicode_IS_ASCII(PyTuple_GET_ITEM(tuple, t)) &&
-            PyList_Append(others, PyTuple_GET_ITEM(tuple, t)) < 0)
-            goto done;
-    done_others = PyObject_CallMethod(normalizer, "normalize_many", "OO", others, before);
-    if (!done_others) goto done;
-    if (!PyList_Check(done_others) || PyList_GET_SIZE(done_others) != PyList_GET_SIZE(others)) {
-        PyErr_SetString(PyExc_TypeError, "normalize_many gave something else than a list");
-        goto done;
+    /* With the GIL: each non-ASCII text through ``before`` (the NFKC pass), and the rare
+     * one whose lower-casing needs Python normalised there and then. */
+    for (Py_ssize_t t = 0; t < count; t++) {
+        PyObject *text = PyTuple_GET_ITEM(tuple, t), *one;
+        if (PyUnicode_IS_ASCII(text)) {
+            one = Py_NewRef(text);
+            where[t] = IN_ASCII_FORMS;
+        } else {
+            one = before == Py_None ? Py_NewRef(text) : PyObject_CallOneArg(before, text);
+            if (one && (!PyUnicode_Check(one) || PyUnicode_READY(one) < 0)) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "before must give a str");
+                Py_CLEAR(one);
+            }
+            if (!one) goto done;
+            if (api->lowers_simply(one)) {
+                where[t] = IN_WIDE_FORMS;
+            } else {
+                where[t] = IN_PYTHON;
+                Py_SETREF(one, PyObject_CallMethod(normalizer, "normalize", "O", one));
+                if (!one) goto done;
+                if (!PyUnicode_Check(one) || PyUnicode_READY(one) < 0) {
+                    Py_DECREF(one);
+                    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "normalize gave no str");
+                    goto done;
+                }
+            }
+        }
+        PyList_SET_ITEM(ready, t, one);
     }
-    for (Py_ssize_t o = 0; o < PyList_GET_SIZE(done_others); o++)
-        if (PyUnicode_READY(PyList_GET_ITEM(done_others, o)) < 0) goto done;
     int failed = 0;
-    Py_ssize_t other = 0;
     parts_reading(&parts, 1);
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t t = 0; t < count && !failed; t++) {
-        PyObject *text = PyTuple_GET_ITEM(tuple, t);
-        if (!PyUnicode_IS_ASCII(text)) {
-            ends[t] = -1;
-            ref_of(PyList_GET_ITEM(done_others, other++), &refs[t]);
+        PyObject *text = PyList_GET_ITEM(ready, t);
+        if (where[t] == IN_PYTHON) {
+            ref_of(text, &refs[t]);
             continue;
         }
+        Forms *forms = where[t] == IN_ASCII_FORMS ? &narrow : &wide;
         const Py_UCS4 *chars;
         Py_ssize_t n;
-        failed = api->ascii(normalizer, text, scratch, &chars, &n) < 0 ||
-                 forms_add(&forms, chars, n) < 0;
-        ends[t] = forms.used;
+        failed = api->normalize(normalizer, text, scratch, &chars, &n) < 0 ||
+                 forms_add(forms, chars, n) < 0;
+        ends[t] = forms->used;
     }
-    /* The forms are in place (the buffer grew as they came): point at them. */
-    Py_ssize_t start = 0;
+    /* The forms are in place (their buffers grew as they came): point at them. */
+    Py_ssize_t start[2] = {0, 0};
     for (Py_ssize_t t = 0; t < count && !failed; t++) {
-        if (ends[t] < 0) continue;
-        refs[t].kind = PyUnicode_1BYTE_KIND;
-        refs[t].data = forms.chars + start;
-        refs[t].length = ends[t] - start;
-        start = ends[t];
+        if (where[t] == IN_PYTHON) continue;
+        int w = where[t] == IN_WIDE_FORMS;
+        refs[t].kind = w ? PyUnicode_4BYTE_KIND : PyUnicode_1BYTE_KIND;
+        refs[t].data = (char *)(w ? wide.chars : narrow.chars) + start[w] * (w ? 4 : 1);
+        refs[t].length = ends[t] - start[w];
+        start[w] = ends[t];
     }
     if (!failed) failed = score_refs(&parts, refs, count, out);
     Py_END_ALLOW_THREADS
@@ -285,16 +310,16 @@ static PyObject *normalise_and_score(PyObject *module, PyObject *args) {
         goto done;
     }
     if (!(normalised = PyList_New(count))) goto done;
-    other = 0;
     for (Py_ssize_t t = 0; t < count; t++) {
         PyObject *one;
-        if (ends[t] < 0) {
-            one = Py_NewRef(PyList_GET_ITEM(done_others, other++));
+        if (where[t] == IN_PYTHON) {
+            one = Py_NewRef(PyList_GET_ITEM(ready, t));
+        } else if (where[t] == IN_WIDE_FORMS) {
+            one = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, refs[t].data, refs[t].length);
         } else if ((one = PyUnicode_New(refs[t].length, 127))) {
             memcpy(PyUnicode_1BYTE_DATA(one), refs[t].data, refs[t].length);
-        } else {
-            goto done;
         }
+        if (!one) goto done;
         PyList_SET_ITEM(normalised, t, one);
     }
     PyObject *scores = PyBytes_FromStringAndSize((const char *)out,
@@ -303,13 +328,14 @@ static PyObject *normalise_and_score(PyObject *module, PyObject *args) {
     Py_XDECREF(scores);
 done:
     parts_close(&parts);
-    api->scratch_free(scratch);
-    PyMem_RawFree(forms.chars);
+    if (scratch) api->scratch_free(scratch);
+    PyMem_RawFree(narrow.chars);
+    PyMem_RawFree(wide.chars);
     PyMem_Free(refs);
     PyMem_Free(ends);
+    PyMem_Free(where);
     PyMem_Free(out);
-    Py_XDECREF(others);
-    Py_XDECREF(done_others);
+    Py_XDECREF(ready);
     Py_XDECREF(normalised);
     Py_DECREF(tuple);
     return result;

@@ -493,6 +493,30 @@ static int pass_lower(Buf *b) {
     return 0;
 }
 
+/* str.lower() without Python, for a text where it lowers each character on its own to
+ * one character: CPython's simple lower-case mapping is then what str.lower() gives
+ * (its full mapping differs only for U+0130, which lowers to two characters, and its
+ * one context rule, the final sigma of U+03A3). See lowers_simply(). In place. */
+static void pass_lower_c(Buf *b) {
+    for (Py_ssize_t i = 0; i < b->n; i++) {
+        Py_UCS4 c = b->c[i];
+        b->c[i] = c < 128 ? c + ((unsigned)(c - 'A') < 26u) * ('a' - 'A') : Py_UNICODE_TOLOWER(c);
+    }
+}
+
+/* Whether pass_lower_c() lowers ``text`` as str.lower() does: it holds neither U+0130
+ * nor U+03A3. No GIL needed. */
+static int lowers_simply(PyObject *text) {
+    if (PyUnicode_IS_ASCII(text)) return 1;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(text); i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == 0x130 || c == 0x3A3) return 0;
+    }
+    return 1;
+}
+
 /* _fold_homoglyphs: in each \w+ word holding a look-alike, the look-alikes become Latin
  * when the word holds a-z, or when it folds to ASCII and more than half the text's
  * letters are ASCII. One character for one: in place. */
@@ -1047,15 +1071,19 @@ static int may_fold(const Buf *b, unsigned present) {
     } while (0)
 
 enum { UP_TO_EMAIL, ALL, ALL_BUT_FOLD };
+/* How a text is lower-cased: by Python's str.lower() (the GIL held), already (an ASCII
+ * text, by load()), or by pass_lower_c() (a text that lowers_simply(), no GIL needed). */
+enum { LOWER_PYTHON, LOWERED, LOWER_C };
 
-/* The passes of normalize.py after _nfkc, up to ``stage``; ``lowered``: the text was
- * ASCII and load() lower-cased it. */
+/* The passes of normalize.py after _nfkc, up to ``stage``, lower-casing as ``lowering``
+ * says (1, LOWERED, when the text was ASCII: PyUnicode_IS_ASCII() gives it). */
 static int run_passes(const NormalizerObject *nz, Buf **cur, Buf **spare, int track, int stage,
-                      int lowered) {
+                      int lowering) {
     unsigned flags = present(nz, *cur);
     PASS(flags & P_INVISIBLE, pass_invisible(nz, *cur, *spare, track));
-    if (!lowered) {
-        if (pass_lower(*cur)) return -1;
+    if (lowering != LOWERED) {
+        if (lowering == LOWER_C) pass_lower_c(*cur);
+        else if (pass_lower(*cur)) return -1;
         pass_homoglyphs(nz, *cur);
     }
     PASS(flags & P_AT, pass_email(*cur, *spare, track));
@@ -1158,34 +1186,38 @@ static PyObject *Normalizer_normalize(NormalizerObject *self, PyObject *text) {
     return result;
 }
 
-/* ASCII texts' normalised forms, one after another (ASCII in, ASCII out), written with
- * the GIL released. */
+/* Texts' normalised forms, one after another, written with the GIL released. */
 typedef struct {
-    char *chars;
-    Py_ssize_t *ends; /* per text, where its form ends in chars */
+    Py_UCS4 *chars;
     Py_ssize_t used, room;
 } Forms;
 
-static int forms_add(Forms *f, const Buf *b, Py_ssize_t i) {
+static int forms_add(Forms *f, const Buf *b) {
     if (f->used + b->n > f->room) {
         Py_ssize_t room = f->room ? f->room : 4096;
         while (room < f->used + b->n) room *= 2;
-        char *grown = PyMem_RawRealloc(f->chars, room);
+        Py_UCS4 *grown = PyMem_RawRealloc(f->chars, room * sizeof(Py_UCS4));
         if (!grown) return -1;
         f->chars = grown;
         f->room = room;
     }
-    for (Py_ssize_t j = 0; j < b->n; j++) f->chars[f->used + j] = (char)b->c[j];
+    memcpy(f->chars + f->used, b->c, b->n * sizeof(Py_UCS4));
     f->used += b->n;
-    f->ends[i] = f->used;
     return 0;
 }
 
-/* normalize_many(texts, before=None) -> list of str. The ASCII texts (nearly every
- * comment) are normalised first, all at once with the GIL released: their passes call
- * no Python (only a non-ASCII text's lower-casing does). Then the others, one at a
- * time, each given to ``before`` first when it is set (normalize.py's NFKC pass, which
- * an ASCII text never needs). */
+/* A form as a str: ASCII when the text it came from was (every pass writes characters
+ * of its input or ASCII ones). */
+static PyObject *form_str(const Py_UCS4 *chars, Py_ssize_t n, int ascii) {
+    Buf b = {(Py_UCS4 *)chars, NULL, NULL, n, n};
+    return as_str(&b, ascii);
+}
+
+/* normalize_many(texts, before=None) -> list of str. Every text that needs no Python to
+ * be lower-cased (nearly every comment: the ASCII ones, and the others but those with
+ * U+0130 or U+03A3) is normalised in one stretch with the GIL released; the others one
+ * at a time. A non-ASCII text is given to ``before`` first when it is set
+ * (normalize.py's NFKC pass, which an ASCII text never needs). */
 static PyObject *Normalizer_normalize_many(NormalizerObject *self, PyObject *args) {
     PyObject *texts, *before = Py_None;
     if (!PyArg_ParseTuple(args, "O|O", &texts, &before)) return NULL;
@@ -1193,27 +1225,41 @@ static PyObject *Normalizer_normalize_many(NormalizerObject *self, PyObject *arg
         PyErr_SetString(PyExc_TypeError, "before must be callable");
         return NULL;
     }
-    PyObject *tuple = PySequence_Tuple(texts), *result = NULL;
+    PyObject *tuple = PySequence_Tuple(texts), *ready = NULL, *result = NULL;
     if (!tuple) return NULL;
     Py_ssize_t count = PyTuple_GET_SIZE(tuple);
     Buf a = {0}, b = {0};
     Forms forms = {0};
+    Py_ssize_t *ends = NULL; /* where a text's form ends in forms; -1: normalised later */
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (check(self, PyTuple_GET_ITEM(tuple, i))) goto done;
+    /* Each text as the passes take it: after ``before`` when it is not ASCII. */
+    if (!(ready = PyList_New(count))) goto done;
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *text = PyTuple_GET_ITEM(tuple, i);
-        if (check(self, text) || PyUnicode_READY(text) < 0) goto done;
+        PyObject *one = PyUnicode_IS_ASCII(text) || before == Py_None
+                            ? Py_NewRef(text)
+                            : PyObject_CallOneArg(before, text);
+        if (!one) goto done;
+        PyList_SET_ITEM(ready, i, one);
+        if (check(self, one) || PyUnicode_READY(one) < 0) goto done;
     }
-    if (!(forms.ends = PyMem_RawMalloc((count + 1) * sizeof(Py_ssize_t)))) {
+    if (!(ends = PyMem_RawMalloc((count + 1) * sizeof(Py_ssize_t)))) {
         PyErr_NoMemory();
         goto done;
     }
     int failed = 0;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < count && !failed; i++) {
-        PyObject *text = PyTuple_GET_ITEM(tuple, i);
+        PyObject *text = PyList_GET_ITEM(ready, i);
         Buf *cur = &a, *spare = &b;
-        if (!PyUnicode_IS_ASCII(text)) continue;
-        failed = load(text, cur, 0, NULL, NULL) || run_passes(self, &cur, &spare, 0, ALL, 1) ||
-                 forms_add(&forms, cur, i);
+        ends[i] = -1;
+        if (!lowers_simply(text)) continue;
+        failed = load(text, cur, 0, NULL, NULL) ||
+                 run_passes(self, &cur, &spare, 0, ALL,
+                            PyUnicode_IS_ASCII(text) ? LOWERED : LOWER_C) ||
+                 forms_add(&forms, cur);
+        ends[i] = forms.used;
     }
     Py_END_ALLOW_THREADS
     if (failed) {
@@ -1223,21 +1269,16 @@ static PyObject *Normalizer_normalize_many(NormalizerObject *self, PyObject *arg
     if (!(result = PyList_New(count))) goto done;
     Py_ssize_t start = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *text = PyTuple_GET_ITEM(tuple, i), *one;
-        if (PyUnicode_IS_ASCII(text)) {
-            Py_ssize_t n = forms.ends[i] - start;
-            if ((one = PyUnicode_New(n, 127))) memcpy(PyUnicode_1BYTE_DATA(one), forms.chars + start, n);
-            start = forms.ends[i];
+        PyObject *text = PyList_GET_ITEM(ready, i), *one;
+        if (ends[i] >= 0) {
+            one = form_str(forms.chars + start, ends[i] - start, PyUnicode_IS_ASCII(text));
+            start = ends[i];
         } else {
             Buf *cur = &a, *spare = &b;
-            PyObject *ready = before == Py_None ? Py_NewRef(text) : PyObject_CallOneArg(before, text);
-            if (ready && (check(self, ready) || PyUnicode_READY(ready) < 0)) Py_CLEAR(ready);
-            one = !ready ? NULL
-                  : load(ready, cur, 0, NULL, NULL) ||
-                            run_passes(self, &cur, &spare, 0, ALL, PyUnicode_IS_ASCII(ready))
+            one = load(text, cur, 0, NULL, NULL) ||
+                          run_passes(self, &cur, &spare, 0, ALL, LOWER_PYTHON)
                       ? no_memory()
-                      : as_str(cur, PyUnicode_IS_ASCII(ready));
-            Py_XDECREF(ready);
+                      : as_str(cur, 0);
         }
         if (!one) {
             Py_CLEAR(result);
@@ -1249,7 +1290,8 @@ done:
     buf_free(&a);
     buf_free(&b);
     PyMem_RawFree(forms.chars);
-    PyMem_RawFree(forms.ends);
+    PyMem_RawFree(ends);
+    Py_XDECREF(ready);
     Py_DECREF(tuple);
     return result;
 }
@@ -1384,11 +1426,12 @@ static void scratch_free(NormalizeScratch *scratch) {
     PyMem_RawFree(scratch);
 }
 
-static int api_ascii(PyObject *normalizer, PyObject *text, NormalizeScratch *scratch,
-                     const Py_UCS4 **out, Py_ssize_t *n) {
+static int api_normalize(PyObject *normalizer, PyObject *text, NormalizeScratch *scratch,
+                         const Py_UCS4 **out, Py_ssize_t *n) {
     Buf *cur = &scratch->a, *spare = &scratch->b;
     if (load(text, cur, 0, NULL, NULL) ||
-        run_passes((const NormalizerObject *)normalizer, &cur, &spare, 0, ALL, 1))
+        run_passes((const NormalizerObject *)normalizer, &cur, &spare, 0, ALL,
+                   PyUnicode_IS_ASCII(text) ? LOWERED : LOWER_C))
         return -1;
     *out = cur->c;
     *n = cur->n;
@@ -1399,7 +1442,7 @@ static int api_ready(PyObject *obj) {
     return PyObject_TypeCheck(obj, &NormalizerType) && ((NormalizerObject *)obj)->ready;
 }
 
-static NormalizeAPI api = {scratch_new, scratch_free, api_ascii, api_ready};
+static NormalizeAPI api = {scratch_new, scratch_free, lowers_simply, api_normalize, api_ready};
 
 PyMODINIT_FUNC PyInit__normalize(void) {
     fill_ascii_props();
