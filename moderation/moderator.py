@@ -189,18 +189,25 @@ class Moderator:
             contents = [str(c.get("content") or "") for c in comments]
             now = now or utcnow()
             results: list[dict[str, Any]] = []
+            result = self._result
             for scored in self._scored(contents):
                 start = len(results)
+                if not submitted and recorded is None:  # re-scoring, the common batch
+                    end = start + len(scored)
+                    results += [result(comment, site, text, scores, None, None)
+                                for comment, site, (text, scores)
+                                in zip(comments[start:end], sites[start:end], scored,
+                                       strict=True)]
+                    continue
                 for i, (text, scores) in enumerate(scored, start):
                     comment, site = comments[i], sites[i]
                     previous = None if recorded is None else recorded[i]
                     if not submitted:
-                        results.append(self._result(comment, site, text, scores, previous,
-                                                    None))
+                        results.append(result(comment, site, text, scores, previous, None))
                         continue
                     with self._submission(now) as submission:
-                        results.append(self._result(comment, site, text, scores, previous,
-                                                    submission))
+                        results.append(result(comment, site, text, scores, previous,
+                                              submission))
         return results
 
     @contextmanager
@@ -222,13 +229,14 @@ class Moderator:
         if recorded is not None:
             checks = [c for c in checks if c.name not in SUBMISSION_CHECKS] + list(recorded)
         decision, reasons = decide(scores, site.thresholds, checks)
-        site.policy.record(comment, decision, submission)
+        if submission is not None:
+            site.policy.record(comment, decision, submission)
         return {
             "decision": decision,
             "scores": scores,
             "reasons": json_forms(reasons),
             "checks": json_forms(checks),
-            "model_version": self.model_version,
+            "model_version": self.loaded.version,
             "policy_version": site.policy_version,
         }
 
@@ -280,12 +288,16 @@ class Moderator:
         """Each content's normalised text and rounded scores, cached or fresh (and now
         remembered)."""
         contents, known, missing = looked_up
-        fresh = {}
-        categories, cache = self.categories, self.score_cache.size > 0
+        categories = self.categories
         # tolist() gives Python floats in one call; round() as before on each.
-        rows = probabilities.tolist()
-        for content, text, row in zip(missing, normalised, rows, strict=True):
-            fresh[content] = (text, {c: round(p, 4) for c, p in zip(categories, row, strict=True)})
-            if cache and len(content) <= _CACHED_LENGTH:
-                self.score_cache.put(content, fresh[content])
+        scored = list(zip(normalised, [{c: round(p, 4) for c, p in zip(categories, row,
+                                                                        strict=True)}
+                                       for row in probabilities.tolist()], strict=True))
+        if self.score_cache.size > 0:
+            for content, pair in zip(missing, scored, strict=True):
+                if len(content) <= _CACHED_LENGTH:
+                    self.score_cache.put(content, pair)
+        if len(missing) == len(contents):  # none cached, none repeated: in order already
+            return scored
+        fresh = dict(zip(missing, scored, strict=True))
         return [k if k is not None else fresh[c] for c, k in zip(contents, known, strict=True)]

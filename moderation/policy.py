@@ -57,6 +57,10 @@ class Policy:
         fixed = {check.name: check for check in (*text.fixed(), *lists.fixed())}
         self._content: list[Check | ContentCheck] = [
             fixed.get(n, f) for n, f in content.items() if self.actions.get(n) != "off"]
+        # run() copies the settled outcomes and fills in the others, without asking each
+        # entry what it is, comment after comment.
+        self._settled = [c if isinstance(c, Check) else None for c in self._content]
+        self._to_run = [(i, c) for i, c in enumerate(self._content) if not isinstance(c, Check)]
         self._submission = [(n, f) for n, f in submission.items()
                             if self.actions.get(n) != "off"]
         # flood, duplicate and trust run together, after the others (as CHECK_NAMES lists).
@@ -82,8 +86,9 @@ class Policy:
             submission: Submission | None = None) -> list[Check]:
         """Every enabled check on a comment and its normalised content; the submission
         checks only when ``submission`` describes a live submission."""
-        checks = [check if isinstance(check, Check) else check(comment, normalised)
-                  for check in self._content]
+        checks: list[Check] = self._settled.copy()  # type: ignore[assignment]
+        for i, check in self._to_run:
+            checks[i] = check(comment, normalised)
         if submission is not None:
             checks += [check(comment, normalised, submission) for _, check in self._submission]
             if self._state_checks:
