@@ -262,15 +262,7 @@ tally_text(const CharTableObject *self, int kind, const void *data, Py_ssize_t l
 
 static int char_usable(PyObject *obj, Py_ssize_t width) {
     CharTableObject *self = (CharTableObject *)obj;
-    if (!self->map.slots) {
-        PyErr_SetString(PyExc_RuntimeError, "CharTable.__init__ was not called");
-        return -1;
-    }
-    if (self->largest_id >= width) {
-        PyErr_SetString(PyExc_IndexError, "a term is outside the table");
-        return -1;
-    }
-    return 0;
+    return table_usable("CharTable", self->map.slots != NULL, self->largest_id, width);
 }
 
 static void char_reading(PyObject *obj, int delta) { ((CharTableObject *)obj)->readers += delta; }

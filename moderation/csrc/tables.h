@@ -38,4 +38,18 @@ typedef struct {
 
 extern const Tallier char_tallier, word_tallier;
 
+/* Tallier.usable for a table of type ``name``: ``filled`` when __init__ has run, and
+ * ``largest`` its largest id (-1 for none). */
+static inline int table_usable(const char *name, int filled, int64_t largest, Py_ssize_t width) {
+    if (!filled) {
+        PyErr_Format(PyExc_RuntimeError, "%s.__init__ was not called", name);
+        return -1;
+    }
+    if (largest >= width) {
+        PyErr_SetString(PyExc_IndexError, "a term is outside the table");
+        return -1;
+    }
+    return 0;
+}
+
 #endif

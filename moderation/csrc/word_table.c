@@ -326,15 +326,7 @@ done:
 
 static int word_usable(PyObject *obj, Py_ssize_t width) {
     WordTableObject *self = (WordTableObject *)obj;
-    if (!self->slots) {
-        PyErr_SetString(PyExc_RuntimeError, "WordTable.__init__ was not called");
-        return -1;
-    }
-    if (self->largest_id >= width) {
-        PyErr_SetString(PyExc_IndexError, "a term is outside the table");
-        return -1;
-    }
-    return 0;
+    return table_usable("WordTable", self->slots != NULL, self->largest_id, width);
 }
 
 static void word_reading(PyObject *obj, int delta) { ((WordTableObject *)obj)->readers += delta; }
