@@ -59,7 +59,7 @@ class _Chunks(Generic[T, U, V]):
 
     def __init__(self, count: int, work: Callable[[U], V]) -> None:
         self.count, self.work = count, work
-        self.prepared: list[U] = []
+        self.prepared: list[Any] = []  # each U, and None once the caller has used it
         self.done: dict[int, tuple[bool, Any]] = {}
         self.next = 0  # the first prepared item nobody has started
         self.stopped = False
@@ -136,7 +136,7 @@ def overlapped(items: Sequence[T], prepare: Callable[[T], U], work: Callable[[U]
                     chunks.add(prepare(items[len(chunks.prepared)]))
                 worked = chunks.result(k)
                 yield chunks.prepared[k], worked
-                chunks.prepared[k] = None  # type: ignore[call-overload]  # used: let it go
+                chunks.prepared[k] = None  # used: let it go
         finally:
             chunks.stop()
             helper.join()

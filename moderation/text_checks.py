@@ -239,7 +239,7 @@ class TextChecks:
 
     def shouting(self, comment: Mapping[str, Any], _: str) -> Check:
         """Not mostly upper-case."""
-        _, upper, cased, _, _ = self.figures(str(comment.get("content") or ""))
+        upper, cased = self.figures(str(comment.get("content") or ""))[1:3]
         if cased < self.shouting_min_letters:
             return _too_few_letters(cased)
         share = upper / cased
