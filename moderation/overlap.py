@@ -54,7 +54,7 @@ def _switching_often() -> Iterator[None]:
                 sys.setswitchinterval(_saved_interval)
 
 
-class _Chunks(Generic[T, U, V]):
+class _Chunks(Generic[U, V]):
     """The prepared items, who works on which, and what each gave (or raised)."""
 
     def __init__(self, count: int, work: Callable[[U], V]) -> None:
@@ -126,7 +126,7 @@ def overlapped(items: Sequence[T], prepare: Callable[[T], U], work: Callable[[U]
     thread, or on the caller when the next result is not ready and an item is waiting.
     An exception in ``work`` is raised when the caller reaches its item; the helper
     stops when the caller does."""
-    chunks: _Chunks[T, U, V] = _Chunks(len(items), work)
+    chunks: _Chunks[U, V] = _Chunks(len(items), work)
     helper = threading.Thread(target=chunks.help, daemon=True, name="moderation-overlap")
     with _switching_often():
         helper.start()

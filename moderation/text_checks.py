@@ -218,7 +218,7 @@ class TextChecks:
         # Folding line endings and trimming only shorten a value: one within its
         # limit as given is within it after them, and needs neither.
         if len(raw) > self.limits["content"] or any(
-                value and len(value if type(value) is str else str(value)) > limit
+                len(value if type(value) is str else str(value)) > limit
                 for field, limit in self._author_limits if (value := comment.get(field))):
             too_long = [f"{field} has {n} of at most {limit} characters"
                         for field, limit in self.limits.items()

@@ -130,26 +130,6 @@ static int score_refs(Parts *p, const TextRef *texts, Py_ssize_t count, double *
     return failed ? -1 : 0;
 }
 
-/* The texts of a sequence as a tuple of str, each ready to be read without the GIL (the
- * tuple holds them, and nothing can change it); NULL on error (set). */
-static PyObject *str_tuple(PyObject *texts) {
-    PyObject *tuple = PySequence_Tuple(texts);
-    if (!tuple) return NULL;
-    for (Py_ssize_t t = 0; t < PyTuple_GET_SIZE(tuple); t++) {
-        PyObject *text = PyTuple_GET_ITEM(tuple, t);
-        if (!PyUnicode_Check(text)) {
-            PyErr_SetString(PyExc_TypeError, "a text must be a str");
-            Py_DECREF(tuple);
-            return NULL;
-        }
-        if (PyUnicode_READY(text) < 0) {
-            Py_DECREF(tuple);
-            return NULL;
-        }
-    }
-    return tuple;
-}
-
 static void ref_of(PyObject *text, TextRef *ref) {
     ref->kind = PyUnicode_KIND(text);
     ref->data = PyUnicode_DATA(text);

@@ -180,26 +180,17 @@ static PyObject *char_ids(CharTableObject *self, PyObject *word) {
     return result;
 }
 
-/* The texts of a sequence as a tuple of str, each ready to be read without the GIL (the
- * tuple holds them, and nothing can change it); NULL on error (set). */
-static PyObject *str_tuple(CharTableObject *self, PyObject *texts) {
-    PyObject *tuple = PySequence_Tuple(texts);
-    if (!tuple) return NULL;
-    for (Py_ssize_t t = 0; t < PyTuple_GET_SIZE(tuple); t++) {
-        PyObject *text = PyTuple_GET_ITEM(tuple, t);
-        if (check_str(self, text, "text") || PyUnicode_READY(text) < 0) {
-            Py_DECREF(tuple);
-            return NULL;
-        }
-    }
-    return tuple;
+static int char_usable(PyObject *obj, Py_ssize_t width) {
+    CharTableObject *self = (CharTableObject *)obj;
+    return table_usable("CharTable", self->map.slots != NULL, self->largest_id, width);
 }
 
 /* ids_texts(texts) -> (lengths, ids): int64 bytes, how many ids each text has, and
  * int32 bytes, the ids of each text's whitespace words (str.split's), one text after
  * another. The look-ups run with the GIL released: another thread runs Python meanwhile. */
 static PyObject *CharTable_ids_texts(CharTableObject *self, PyObject *texts) {
-    PyObject *tuple = str_tuple(self, texts);
+    if (char_usable((PyObject *)self, PY_SSIZE_T_MAX) < 0) return NULL;
+    PyObject *tuple = str_tuple(texts);
     if (!tuple) return NULL;
     Py_ssize_t count = PyTuple_GET_SIZE(tuple);
     Py_ssize_t per_char = self->high - self->low + 1;
@@ -258,11 +249,6 @@ tally_text(const CharTableObject *self, int kind, const void *data, Py_ssize_t l
         for (Py_ssize_t g = 0; g < found; g++) tally_add(tally, arith, ids[g]);
         i = j;
     }
-}
-
-static int char_usable(PyObject *obj, Py_ssize_t width) {
-    CharTableObject *self = (CharTableObject *)obj;
-    return table_usable("CharTable", self->map.slots != NULL, self->largest_id, width);
 }
 
 static void char_reading(PyObject *obj, int delta) { ((CharTableObject *)obj)->readers += delta; }

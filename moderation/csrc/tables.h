@@ -38,6 +38,26 @@ typedef struct {
 
 extern const Tallier char_tallier, word_tallier;
 
+/* The texts of a sequence as a tuple of str, each ready to be read without the GIL (the
+ * tuple holds them, and nothing can change it); NULL on error (set). */
+static inline PyObject *str_tuple(PyObject *texts) {
+    PyObject *tuple = PySequence_Tuple(texts);
+    if (!tuple) return NULL;
+    for (Py_ssize_t t = 0; t < PyTuple_GET_SIZE(tuple); t++) {
+        PyObject *text = PyTuple_GET_ITEM(tuple, t);
+        if (!PyUnicode_Check(text)) {
+            PyErr_SetString(PyExc_TypeError, "a text must be a str");
+            Py_DECREF(tuple);
+            return NULL;
+        }
+        if (PyUnicode_READY(text) < 0) {
+            Py_DECREF(tuple);
+            return NULL;
+        }
+    }
+    return tuple;
+}
+
 /* Tallier.usable for a table of type ``name``: ``filled`` when __init__ has run, and
  * ``largest`` its largest id (-1 for none). */
 static inline int table_usable(const char *name, int filled, int64_t largest, Py_ssize_t width) {

@@ -290,18 +290,20 @@ static PyObject *WordTable_find(WordTableObject *self, PyObject *text) {
     return result;
 }
 
+static int word_usable(PyObject *obj, Py_ssize_t width) {
+    WordTableObject *self = (WordTableObject *)obj;
+    return table_usable("WordTable", self->slots != NULL, self->largest_id, width);
+}
+
 /* ids_many(texts) -> (lengths, ids): int64 bytes, how many ids each text has and the
  * ids one text after another (unigrams, then bigrams, as find). The look-ups run with
  * the GIL released (the texts held by a tuple, read only). */
 static PyObject *WordTable_ids_many(WordTableObject *self, PyObject *texts) {
-    PyObject *tuple = PySequence_Tuple(texts);
+    if (word_usable((PyObject *)self, PY_SSIZE_T_MAX) < 0) return NULL;
+    PyObject *tuple = str_tuple(texts);
     if (!tuple) return NULL;
     Py_ssize_t count = PyTuple_GET_SIZE(tuple);
     PyObject *result = NULL;
-    for (Py_ssize_t t = 0; t < count; t++) {
-        PyObject *text = PyTuple_GET_ITEM(tuple, t);
-        if (check_text(self, text) || PyUnicode_READY(text) < 0) goto done;
-    }
     Runs runs;
     if (runs_open(&runs, count, sizeof(int64_t))) goto done;
     int failed = 0;
@@ -322,11 +324,6 @@ static PyObject *WordTable_ids_many(WordTableObject *self, PyObject *texts) {
 done:
     Py_DECREF(tuple);
     return result;
-}
-
-static int word_usable(PyObject *obj, Py_ssize_t width) {
-    WordTableObject *self = (WordTableObject *)obj;
-    return table_usable("WordTable", self->slots != NULL, self->largest_id, width);
 }
 
 static void word_reading(PyObject *obj, int delta) { ((WordTableObject *)obj)->readers += delta; }
