@@ -63,12 +63,18 @@ def decide(scores: Mapping[str, float], thresholds: Mapping[str, Mapping[str, fl
     reasons: list[Reason] = []
     for category, score in scores.items():
         limits = thresholds[category]
-        action = model_outcome(category, score, limits)
-        if action != ACCEPT:
-            limit = limits["reject_at"] if action == REJECT else limits["flag_at"]
-            # 0.0 and -0.0 are one key to the cache but print differently.
-            make = _model_reason if score and limit else _model_reason.__wrapped__
-            reasons.append(make(category, score, action, limit))
+        # model_outcome() spelled out, without a call per category.
+        limit = limits["reject_at"]
+        if score >= limit:
+            action = REJECT
+        else:
+            limit = limits["flag_at"]
+            if not score >= limit:  # most scores (and, as there, a NaN)
+                continue
+            action = FLAG
+        # 0.0 and -0.0 are one key to the cache but print differently.
+        make = _model_reason if score and limit else _model_reason.__wrapped__
+        reasons.append(make(category, score, action, limit))
     trust = None  # the first check that vouches for the author
     for check in checks:
         if check.action == NONE:  # most checks: one comparison, then the next

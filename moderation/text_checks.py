@@ -141,6 +141,7 @@ class TextChecks:
                        "author_email": int(settings["max_email_length"]),
                        "author_url": int(settings["max_url_length"])}
         self._author_limits = tuple((f, n) for f, n in self.limits.items() if f != "content")
+        self._content_limit = self.limits["content"]
         self.shouting_ratio = float(settings["shouting_ratio"])
         self.shouting_min_letters = int(settings["shouting_min_letters"])
         self.max_repeated = int(settings["max_repeated_chars"])
@@ -217,9 +218,13 @@ class TextChecks:
             return self._empty
         # Folding line endings and trimming only shorten a value: one within its
         # limit as given is within it after them, and needs neither.
-        if len(raw) > self.limits["content"] or any(
-                len(value if type(value) is str else str(value)) > limit
-                for field, limit in self._author_limits if (value := comment.get(field))):
+        over = len(raw) > self._content_limit
+        for field, limit in self._author_limits:  # a loop: no generator per comment
+            if over:
+                break
+            value = comment.get(field)
+            over = bool(value) and len(value if type(value) is str else str(value)) > limit
+        if over:
             too_long = [f"{field} has {n} of at most {limit} characters"
                         for field, limit in self.limits.items()
                         if len(raw if field == "content" else str(comment.get(field) or ""))
@@ -231,7 +236,7 @@ class TextChecks:
         if length < self.min_length:
             return result("length", True, REJECT, "policy.too_short",
                           f"{length} of at least {self.min_length} characters")
-        return _length_ok(length, self.limits["content"])
+        return _length_ok(length, self._content_limit)
 
     def email(self, comment: Mapping[str, Any], _: str) -> Check:
         """The e-mail address, when given, is well formed."""

@@ -17,6 +17,17 @@ def test_model_outcome_boundaries(score, expected):
     assert model_outcome("toxic", score, T["toxic"]) == expected
 
 
+@pytest.mark.parametrize("limits", [T["toxic"], {"flag_at": 0.4, "reject_at": 0.4},
+                                    {"flag_at": 0.0, "reject_at": 1.0},
+                                    {"flag_at": 0.8, "reject_at": 0.4}])  # as decide() is given
+@pytest.mark.parametrize("score", [0.0, -0.0, 0.2, 0.4, 0.6, 0.8, 1.0, float("nan")])
+def test_decide_asks_for_what_model_outcome_says(limits, score):
+    # decide() spells model_outcome() out; the two must not drift apart.
+    _, reasons = decide({"toxic": score}, {"toxic": limits}, [])
+    expected = model_outcome("toxic", score, limits)
+    assert [r.action for r in reasons] == ([] if expected == "accept" else [expected])
+
+
 @pytest.mark.parametrize(("scores", "checks", "decision", "codes"), [
     ({"spam": 0.1, "toxic": 0.1}, [PASS], "accept", []),
     ({"spam": 0.6, "toxic": 0.1}, [PASS], "flag", ["model.spam"]),
