@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-from .fastpath import inverse_vocabulary
+from .feature_block import inverse_vocabulary
 from .model import ModerationModel
 from .occurrences import (
     Block,

@@ -95,7 +95,7 @@ def test_the_c_word_table_numbers_words_as_str_split_on_random_text():
 
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from moderation.fastpath import inverse_vocabulary
+    from moderation.feature_block import inverse_vocabulary
     from moderation.occurrences import compiled_word_block, units, word_block
 
     # Leading, repeated and unusual white space, one-letter runs between tokens, "_":

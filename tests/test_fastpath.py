@@ -10,7 +10,7 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-from moderation import fastpath
+from moderation import feature_block
 from moderation.artefact import load_model
 from moderation.fastpath import compile_scorer
 from moderation.model import ModerationModel
@@ -112,7 +112,7 @@ def test_single_vectoriser_is_compiled_too():
 
 
 def test_word_cache_stays_bounded_and_correct(default_model, monkeypatch):
-    monkeypatch.setattr(fastpath, "_WORD_CACHE_SIZE", 5)
+    monkeypatch.setattr(feature_block, "_WORD_CACHE_SIZE", 5)
     m = default_model
     # The cache serves when the C extension's table does not (not built).
     scorer = compile_scorer(m.features_, m.coef_, m.intercept_, compiled=False)
@@ -126,7 +126,7 @@ def test_word_cache_stays_bounded_and_correct(default_model, monkeypatch):
 
 
 def test_word_cache_keeps_the_words_in_use(default_model, monkeypatch):
-    monkeypatch.setattr(fastpath, "_WORD_CACHE_SIZE", 2)
+    monkeypatch.setattr(feature_block, "_WORD_CACHE_SIZE", 2)
     m = default_model
     char = compile_scorer(m.features_, m.coef_, m.intercept_, compiled=False).blocks[1]
     for word in ("alpha", "beta", "gamma", "alpha", "delta"):
@@ -197,7 +197,7 @@ def test_compiled_scorer_is_not_pickled_and_refit_drops_it(models_dir):
 
 
 def test_c_sums_are_numpys_up_to_the_order_of_addition(default_model):
-    from moderation.fastpath import _distinct, _scoring
+    from moderation.feature_block import _distinct, _scoring
 
     assert _scoring is not None  # pip install compiles moderation/csrc/scoring.c
     scorer = compile_scorer(default_model.features_, default_model.coef_,
@@ -205,7 +205,7 @@ def test_c_sums_are_numpys_up_to_the_order_of_addition(default_model):
     texts = [normalize(t) for t in TEXTS]
     for block in scorer.blocks:
         doc, term, count = _distinct(*block._ids(texts), len(block.vocabulary))
-        first = fastpath._starts(doc)
+        first = feature_block._starts(doc)
         compiled, plain = block._sums_c(term, count, first), block._sums_numpy(term, count, first)
         assert compiled.shape == plain.shape == (len(first), 2)
         np.testing.assert_allclose(compiled, plain, rtol=1e-12, atol=1e-15)
@@ -233,7 +233,7 @@ def test_c_scoring_refuses_bad_arguments():
 
 def test_whole_texts_score_as_their_counted_terms_to_the_last_bit(default_model):
     from moderation.datasets import load_training_data
-    from moderation.fastpath import _distinct
+    from moderation.feature_block import _distinct
 
     scorer = compile_scorer(default_model.features_, default_model.coef_,
                             default_model.intercept_)
@@ -303,7 +303,7 @@ def test_c_tables_tally_texts_as_the_scorer_sums_their_ids_to_the_last_bit(defau
     # A part's table finds, counts and sums a batch's n-grams in one pass; the same
     # texts' ids, written out and summed by _scoring.score_texts, are the reference.
     from moderation import _ngrams
-    from moderation.fastpath import _scoring
+    from moderation.feature_block import _scoring
 
     scorer = compile_scorer(default_model.features_, default_model.coef_,
                             default_model.intercept_)

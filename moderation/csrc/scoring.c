@@ -5,7 +5,7 @@
  * passes as the largest value needs) of the values' positions.
  *
  * score(table, term, count, starts, sublinear, norm) is one vectoriser's share of the
- * raw scores, as fastpath._Block.score_distinct defines it: for each segment of
+ * raw scores, as feature_block.FeatureBlock.score_distinct defines it: for each segment of
  * distinct terms (one text's), the tf-idf weighted sum of each category's row of
  * ``table``, divided by the text's norm (arith.h has the arithmetic and the table's
  * layout). Sums run in term order.
