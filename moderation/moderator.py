@@ -20,7 +20,7 @@ from .normalize import normalize_many
 from .overlap import overlapped
 from .policy import SUBMISSION_CHECKS, Check, Policy, Submission, site_error, site_policies
 from .policy_state import PolicyState
-from .rounding import round4
+from .rounding import rounded_rows
 from .store import utcnow
 
 __all__ = ["Moderator", "Site"]
@@ -290,10 +290,9 @@ class Moderator:
         remembered)."""
         contents, known, missing = looked_up
         categories = self.categories
-        # Rounded as round(p, 4) rounds each, in one numpy call (.rounding); tolist()
-        # gives the Python floats in one more.
+        # Rounded as round(p, 4) rounds each, a chunk's in one numpy call (.rounding).
         scored = list(zip(normalised, [dict(zip(categories, row, strict=True))
-                                       for row in round4(probabilities).tolist()], strict=True))
+                                       for row in rounded_rows(probabilities)], strict=True))
         if self.score_cache.size > 0:
             for content, pair in zip(missing, scored, strict=True):
                 if len(content) <= _CACHED_LENGTH:

@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from moderation.rounding import round4
+from moderation.rounding import round4, rounded_rows
 
 
 def _same(got: float, want: float) -> bool:
@@ -53,3 +53,13 @@ def test_shape_kept(shape: tuple[int, ...]) -> None:
     rounded = round4(values)
     assert rounded.shape == shape
     assert [round(x, 4) for x in values.ravel().tolist()] == rounded.ravel().tolist()
+
+
+@pytest.mark.parametrize("rows", [0, 1, 15, 16, 300])
+def test_rounded_rows_few_or_many(rows: int) -> None:
+    # A few rows go through round() itself, many through round4: the same floats.
+    values = np.random.default_rng(rows).random((rows, 2))
+    values[::7, 0] = 0.00015  # a tie of four places
+    got = rounded_rows(values)
+    assert got == [[round(x, 4) for x in row] for row in values.tolist()]
+    assert all(type(x) is float for row in got for x in row)
