@@ -5,8 +5,8 @@ A block finds its n-grams through the C extension's tables where they are built
 (:mod:`.char_ngrams`, :mod:`.word_ngrams`), else through a per-word cache and numpy, or
 the vectoriser's own analyser for anything else; it counts a batch's (text, term) pairs
 by one sort and sums each text's distinct terms in C (:mod:`moderation._scoring`) or
-numpy. With a C table that reads texts as they are, :attr:`FeatureBlock.part` hands the whole
-block to :mod:`moderation._ngrams`, which finds, counts and sums in one pass.
+numpy. With a C table that reads texts as they are, :attr:`FeatureBlock.part` hands the
+whole block to :mod:`moderation._ngrams`, which finds, counts and sums in one pass.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ except ImportError:  # the same: no C tables either, so no block has a part
     _ngrams = None
 
 __all__ = ["FeatureBlock", "Part", "inverse_vocabulary"]
+
 # Without the C extension's table (which looks a word's n-grams up faster than a dict
 # finds the word): words seen before are the common case (language is Zipfian), and
 # remembering each word's character n-gram ids skips slicing and looking them up. Two

@@ -218,13 +218,7 @@ class TextChecks:
             return self._empty
         # Folding line endings and trimming only shorten a value: one within its
         # limit as given is within it after them, and needs neither.
-        over = len(raw) > self._content_limit
-        for field, limit in self._author_limits:  # a loop: no generator per comment
-            if over:
-                break
-            value = comment.get(field)
-            over = bool(value) and len(value if type(value) is str else str(value)) > limit
-        if over:
+        if len(raw) > self._content_limit or self._author_over_limit(comment):
             too_long = [f"{field} has {n} of at most {limit} characters"
                         for field, limit in self.limits.items()
                         if len(raw if field == "content" else str(comment.get(field) or ""))
@@ -237,6 +231,15 @@ class TextChecks:
             return result("length", True, REJECT, "policy.too_short",
                           f"{length} of at least {self.min_length} characters")
         return _length_ok(length, self._content_limit)
+
+    def _author_over_limit(self, comment: Mapping[str, Any]) -> bool:
+        """Whether an author field as given is longer than its limit (a loop, not a
+        generator a comment)."""
+        for field, limit in self._author_limits:
+            value = comment.get(field)
+            if value and len(value if type(value) is str else str(value)) > limit:
+                return True
+        return False
 
     def email(self, comment: Mapping[str, Any], _: str) -> Check:
         """The e-mail address, when given, is well formed."""

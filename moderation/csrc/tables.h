@@ -1,6 +1,6 @@
 /* The n-gram table types of moderation._ngrams (char_table.c, word_table.c), and what
  * each does for a batch: find a text's n-grams and tally their ids (arith.h), with the
- * GIL released. ngrams_module.c scores batches through these. */
+ * GIL released. batch.c scores batches through these. */
 #ifndef MODERATION_TABLES_H
 #define MODERATION_TABLES_H
 
