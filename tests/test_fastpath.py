@@ -325,6 +325,34 @@ def test_c_tables_tally_texts_as_the_scorer_sums_their_ids_to_the_last_bit(defau
     assert np.array_equal(scorer.decision_function(texts), summed + scorer.intercept)
 
 
+@pytest.mark.parametrize("categories", [1, 2, 3, 5])
+def test_tallies_of_any_number_of_categories_sum_as_sorted_terms_do(default_model, categories):
+    # One and two categories have their own copy of the tally's sums (arith.h), more take
+    # the general loop; the reference adds each text's sorted distinct terms term by term
+    # (_scoring.score, as a live comment's are): the same numbers in the same order.
+    from moderation import _ngrams
+    from moderation.feature_block import _distinct, _scoring, _starts
+
+    scorer = compile_scorer(default_model.features_, default_model.coef_,
+                            default_model.intercept_)
+    texts = [normalize(t) for t in _batch_texts()]
+    rng = np.random.default_rng(categories)
+    for block in scorer.blocks:
+        table, weights = block.part[:2]
+        columns = rng.normal(size=(len(weights), categories))
+        wider = np.ascontiguousarray(np.column_stack([columns, weights[:, -1]]))
+        doc, term, count = _distinct(*block._ids(texts), len(weights))
+        first = _starts(doc)
+        for sublinear, binary, norm in ((True, False, "l2"), (False, False, "l1"),
+                                        (True, True, "none")):
+            expected = np.zeros((len(texts), categories))
+            expected[doc[first]] = np.frombuffer(_scoring.score(
+                wider, term, count, first, sublinear, binary, norm)).reshape(-1, categories)
+            tallied = np.frombuffer(_ngrams.score_texts(
+                texts, [(table, wider, sublinear, binary, norm)])).reshape(-1, categories)
+            assert np.array_equal(tallied, expected)
+
+
 def test_a_batch_is_normalised_and_scored_in_one_call_as_in_two(default_model):
     from moderation.normalize import native_normalizer, normalize_many
 

@@ -127,29 +127,64 @@ static inline void tally_add(Tally *t, const Arith *a, Py_ssize_t term) {
     t->summary[term >> 12] |= (uint64_t)1 << ((term >> 6) & 63);
 }
 
-/* The counted text's raw scores to out[0..k) (zeros without a term), and the tally
- * emptied; ``sum`` is room for k + 1 doubles. */
-static inline void tally_score(Tally *t, const Arith *a, double *sum, double *out) {
+/* Add the distinct ``term``, seen ``count`` times, to the running sums s[0..k]: add_term()
+ * with ``k`` a constant where the caller passes one, so that the sums stay in registers
+ * and the loops unroll (the same additions in the same order: the same doubles). */
+static inline __attribute__((always_inline)) void
+add_term_k(const Arith *a, Py_ssize_t k, int64_t term, int64_t count, double *s) {
+    int64_t c = a->binary ? 1 : count;
+    double tf = (double)c;
+    if (a->sublinear) tf = c >= 1 && c < SMALL_COUNTS ? sublinear_tf[c] : log(tf) + 1.0;
+    const double *row = a->weights + term * (k + 1);
+    for (Py_ssize_t j = 0; j < k; j++) s[j] += row[j] * tf;
+    double entry = row[k] * tf;
+    s[k] += a->l2 ? entry * entry : a->l1 ? fabs(entry) : 0.0;
+}
+
+/* Every counted term of ``t`` into s[0..k], in ascending order, and the tally emptied;
+ * whether there was one. */
+static inline __attribute__((always_inline)) int
+tally_walk(Tally *t, const Arith *a, Py_ssize_t k, double *s) {
     int any = 0;
-    for (Py_ssize_t j = 0; j <= a->k; j++) sum[j] = 0.0;
-    for (Py_ssize_t s = 0; s < t->summary_words; s++) {
-        uint64_t words = t->summary[s];
+    for (Py_ssize_t w0 = 0; w0 < t->summary_words; w0++) {
+        uint64_t words = t->summary[w0];
         if (!words) continue;
-        t->summary[s] = 0;
+        t->summary[w0] = 0;
         any = 1;
         while (words) {
-            Py_ssize_t w = s * 64 + __builtin_ctzll(words);
+            Py_ssize_t w = w0 * 64 + __builtin_ctzll(words);
             words &= words - 1;
             uint64_t bits = t->seen[w];
             t->seen[w] = 0;
             while (bits) {
                 Py_ssize_t term = w * 64 + __builtin_ctzll(bits);
                 bits &= bits - 1;
-                add_term(a, term, t->count[term], sum);
+                add_term_k(a, k, term, t->count[term], s);
                 t->count[term] = 0;
             }
         }
     }
+    return any;
+}
+
+/* The counted text's raw scores to out[0..k) (zeros without a term), and the tally
+ * emptied; ``sum`` is room for k + 1 doubles. */
+static inline void tally_score(Tally *t, const Arith *a, double *sum, double *out) {
+    int any;
+    double s[4] = {0.0, 0.0, 0.0, 0.0};
+    switch (a->k) { /* a copy of the walk for one and two categories, sums in registers */
+    case 1:
+        any = tally_walk(t, a, 1, s);
+        break;
+    case 2:
+        any = tally_walk(t, a, 2, s);
+        break;
+    default:
+        for (Py_ssize_t j = 0; j <= a->k; j++) sum[j] = 0.0;
+        any = tally_walk(t, a, a->k, sum);
+    }
+    if (a->k <= 2)
+        for (Py_ssize_t j = 0; j <= a->k; j++) sum[j] = s[j];
     if (any) finish(a, sum, out);
     else
         for (Py_ssize_t j = 0; j < a->k; j++) out[j] = 0.0;
