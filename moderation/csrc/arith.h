@@ -30,15 +30,23 @@ typedef struct {
 #define SMALL_COUNTS 64
 static double sublinear_tf[SMALL_COUNTS];
 
-/* Add one distinct term, seen ``count`` times, to the k + 1 running sums. */
-static inline void add_term(const Arith *a, int64_t term, int64_t count, double *sum) {
+/* Add one distinct term, seen ``count`` times, to the running sums s[0..k]. ``k`` is the
+ * table's (a->k); where a caller passes it as a constant, the inlined copy keeps the
+ * sums in registers and unrolls its loop: the same additions in the same order, so the
+ * same doubles. */
+static inline __attribute__((always_inline)) void
+add_term_k(const Arith *a, Py_ssize_t k, int64_t term, int64_t count, double *s) {
     int64_t c = a->binary ? 1 : count;
     double tf = (double)c;
     if (a->sublinear) tf = c >= 1 && c < SMALL_COUNTS ? sublinear_tf[c] : log(tf) + 1.0;
-    const double *row = a->weights + term * (a->k + 1); /* one cache line, mostly */
-    for (Py_ssize_t j = 0; j < a->k; j++) sum[j] += row[j] * tf;
-    double entry = row[a->k] * tf;
-    sum[a->k] += a->l2 ? entry * entry : a->l1 ? fabs(entry) : 0.0;
+    const double *row = a->weights + term * (k + 1); /* one cache line, mostly */
+    for (Py_ssize_t j = 0; j < k; j++) s[j] += row[j] * tf;
+    double entry = row[k] * tf;
+    s[k] += a->l2 ? entry * entry : a->l1 ? fabs(entry) : 0.0;
+}
+
+static inline void add_term(const Arith *a, int64_t term, int64_t count, double *sum) {
+    add_term_k(a, a->k, term, count, sum);
 }
 
 /* The k category sums divided by the text's norm. */
@@ -125,20 +133,6 @@ static inline void tally_add(Tally *t, const Arith *a, Py_ssize_t term) {
     __builtin_prefetch(a->weights + term * (a->k + 1));
     t->seen[term >> 6] |= (uint64_t)1 << (term & 63);
     t->summary[term >> 12] |= (uint64_t)1 << ((term >> 6) & 63);
-}
-
-/* Add the distinct ``term``, seen ``count`` times, to the running sums s[0..k]: add_term()
- * with ``k`` a constant where the caller passes one, so that the sums stay in registers
- * and the loops unroll (the same additions in the same order: the same doubles). */
-static inline __attribute__((always_inline)) void
-add_term_k(const Arith *a, Py_ssize_t k, int64_t term, int64_t count, double *s) {
-    int64_t c = a->binary ? 1 : count;
-    double tf = (double)c;
-    if (a->sublinear) tf = c >= 1 && c < SMALL_COUNTS ? sublinear_tf[c] : log(tf) + 1.0;
-    const double *row = a->weights + term * (k + 1);
-    for (Py_ssize_t j = 0; j < k; j++) s[j] += row[j] * tf;
-    double entry = row[k] * tf;
-    s[k] += a->l2 ? entry * entry : a->l1 ? fabs(entry) : 0.0;
 }
 
 /* Every counted term of ``t`` into s[0..k], in ascending order, and the tally emptied;
