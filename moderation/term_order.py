@@ -23,6 +23,8 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
+from .feature_block import inverse_vocabulary
+
 __all__ = ["frequency_order", "order_by_frequency"]
 
 
@@ -49,7 +51,7 @@ def order_by_frequency(features: Any, coef: NDArray[Any]) -> NDArray[Any]:
         if order is not None:
             rank = np.empty(size, dtype=np.int64)
             rank[order] = np.arange(size)
-            terms = sorted(vectoriser.vocabulary_, key=vectoriser.vocabulary_.__getitem__)
+            terms = inverse_vocabulary(vectoriser.vocabulary_)
             vectoriser.vocabulary_ = {terms[i]: int(rank[i]) for i in order}
             vectoriser.idf_ = np.asarray(vectoriser.idf_)[order]
             moved[start:start + size] = coef[start + order]
